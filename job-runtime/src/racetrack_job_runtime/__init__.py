@@ -1,0 +1,1 @@
+"""Racetrack python3 job runtime."""

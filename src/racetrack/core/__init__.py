@@ -1,0 +1,1 @@
+"""Shared core: errors, logging, semantic versions. No I/O, no web framework."""
