@@ -1,0 +1,205 @@
+"""Composes the components into servers.
+
+``racetrack up`` (embedded mode) serves Lifecycle, PUB and the deployment worker from one
+process on one port: ``/pub/...`` goes to PUB, everything else to Lifecycle (which answers
+under ``/lifecycle/...``). PUB still asks Lifecycle over HTTP, as in distributed mode, so
+the two stay apart. ``racetrack serve lifecycle|pub`` runs one component alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import sys
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from racetrack.core.logs import configure_logs
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class _ChildLifespan:
+    """Drives one child app's ASGI lifespan protocol from the parent's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._to_child: asyncio.Queue[Message] = asyncio.Queue()
+        self._from_child: asyncio.Queue[Message] = asyncio.Queue()
+        self._app = app
+        self._task: asyncio.Task[None] | None = None
+
+    async def _exchange(self, scope: Scope, message_type: str) -> Message:
+        if self._task is None:
+            self._task = asyncio.create_task(self._app(scope, self._to_child.get, self._from_child.put))
+        await self._to_child.put({"type": message_type})
+        reply = asyncio.create_task(self._from_child.get())
+        done, _ = await asyncio.wait({reply, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        if reply in done:
+            return reply.result()
+        reply.cancel()
+        error = self._task.exception()
+        return {"type": f"{message_type}.failed", "message": repr(error)}
+
+    async def startup(self, scope: Scope) -> Message:
+        return await self._exchange(scope, "lifespan.startup")
+
+    async def shutdown(self, scope: Scope) -> Message:
+        return await self._exchange(scope, "lifespan.shutdown")
+
+
+class PrefixDispatcher:
+    """Routes ``/pub`` to PUB and everything else to Lifecycle; runs both lifespans."""
+
+    def __init__(self, pub_app: ASGIApp, lifecycle_app: ASGIApp, on_started: Callable[[], None]) -> None:
+        self.pub_app = pub_app
+        self.lifecycle_app = lifecycle_app
+        self.on_started = on_started
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        if path == "/pub" or path.startswith("/pub/"):
+            await self.pub_app(scope, receive, send)
+        elif path == "/":
+            await _redirect(send, "/lifecycle/")
+        else:
+            await self.lifecycle_app(scope, receive, send)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        children = [_ChildLifespan(self.lifecycle_app), _ChildLifespan(self.pub_app)]
+        await receive()  # lifespan.startup
+        for child in children:
+            reply = await child.startup(scope)
+            if reply["type"] != "lifespan.startup.complete":
+                await send({"type": "lifespan.startup.failed", "message": reply.get("message", "")})
+                return
+        await send({"type": "lifespan.startup.complete"})
+        self.on_started()
+        await receive()  # lifespan.shutdown
+        for child in reversed(children):
+            await child.shutdown(scope)
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+async def _redirect(send: Send, location: str) -> None:
+    await send(
+        {"type": "http.response.start", "status": 307, "headers": [(b"location", location.encode())]}
+    )
+    await send({"type": "http.response.body", "body": b""})
+
+
+@dataclass
+class EmbeddedServer:
+    app: PrefixDispatcher
+    remote_url: str
+    pub_url: str
+
+
+def _public_host(host: str) -> str:
+    return "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+
+
+def build_embedded(host: str, port: int, data_dir: Path) -> EmbeddedServer:
+    """Create the one-process app for ``racetrack up`` (nothing is started yet)."""
+    from racetrack.lifecycle.app import create_app as create_lifecycle_app
+    from racetrack.lifecycle.services.crypto import load_cipher
+    from racetrack.lifecycle.settings import LifecycleSettings
+    from racetrack.plugins.engine import PluginEngine
+    from racetrack.pub.app import create_app as create_pub_app
+    from racetrack.pub.settings import PubSettings
+
+    data_dir = data_dir.expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    base_url = f"http://{_public_host(host)}:{port}"
+    remote_url = f"{base_url}/lifecycle"
+    pub_url = f"{base_url}/pub"
+    internal_token = "rt_i_" + secrets.token_urlsafe(32)
+
+    settings = LifecycleSettings(
+        data_dir=data_dir,
+        external_pub_url=os.environ.get("EXTERNAL_PUB_URL", pub_url),
+        internal_pub_url=pub_url,
+        lifecycle_url=os.environ.get("EXTERNAL_LIFECYCLE_URL", remote_url),
+    )
+    cipher = load_cipher(settings)
+    engine = PluginEngine(data_dir / "plugins", {}, cipher.encrypt, cipher.decrypt)
+    lifecycle_app = create_lifecycle_app(settings, engine, internal_token=internal_token)
+    pub_app = create_pub_app(PubSettings(lifecycle_url=remote_url, lifecycle_auth_token=internal_token))
+
+    def banner() -> None:
+        logger.info(
+            "Racetrack is running",
+            remote=remote_url,
+            pub=pub_url,
+            data_dir=str(data_dir),
+        )
+        sys.stdout.write(
+            f"\n  Racetrack is up.\n"
+            f"  Remote (Lifecycle API): {remote_url}\n"
+            f"  PUB (job gateway):      {pub_url}\n"
+            f"  Log in:  racetrack login --username admin --remote {remote_url}\n"
+            f"           (password: $RACETRACK_ADMIN_PASSWORD, or the one printed at the first start)\n"
+            f"  Deploy:  racetrack deploy samples/python-class --remote {remote_url}\n\n"
+        )
+        sys.stdout.flush()
+
+    return EmbeddedServer(PrefixDispatcher(pub_app, lifecycle_app, banner), remote_url, pub_url)
+
+
+def _serve(app: ASGIApp, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=5,
+    )
+
+
+def run_embedded(host: str = "127.0.0.1", port: int = 7000, data_dir: Path | str | None = None) -> None:
+    """``racetrack up``: Lifecycle + PUB + worker + local jobs in this process."""
+    configure_logs()
+    if data_dir is None:
+        data_dir = os.environ.get("RACETRACK_DATA_DIR") or Path.home() / ".racetrack" / "data"
+    server = build_embedded(host, port, Path(data_dir))
+    _serve(server.app, host, port)
+
+
+def run_component(name: str, host: str = "0.0.0.0", port: int | None = None) -> None:
+    """``racetrack serve lifecycle|pub``: one component alone, configured from the environment."""
+    configure_logs()
+    if name == "pub":
+        from racetrack.pub.app import create_app as create_pub_app
+        from racetrack.pub.settings import PubSettings
+
+        _serve(create_pub_app(PubSettings()), host, port or int(os.environ.get("PUB_PORT", "7205")))
+    elif name == "lifecycle":
+        from racetrack.lifecycle.app import create_app as create_lifecycle_app
+        from racetrack.lifecycle.services.crypto import load_cipher
+        from racetrack.lifecycle.settings import LifecycleSettings
+        from racetrack.plugins.engine import PluginEngine
+
+        settings = LifecycleSettings()
+        cipher = load_cipher(settings)
+        engine = PluginEngine(settings.data_dir / "plugins", {}, cipher.encrypt, cipher.decrypt)
+        internal_token = os.environ.get("LIFECYCLE_AUTH_TOKEN")
+        app = create_lifecycle_app(settings, engine, internal_token=internal_token)
+        _serve(app, host, port or int(os.environ.get("LIFECYCLE_PORT", "7202")))
+    else:
+        raise ValueError(f"unknown component '{name}': expected 'lifecycle' or 'pub'")
