@@ -33,7 +33,7 @@ def racetrack_infrastructure_targets(
 
 
 @hookspec
-def job_runtime_env_vars() -> dict[str, str] | None:  # type: ignore[empty-body]
+def job_runtime_env_vars() -> dict[str, str] | None:
     """Fires at every provisioning: extra runtime env vars for every job (treated as reserved)."""
 
 

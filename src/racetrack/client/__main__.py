@@ -1,0 +1,5 @@
+"""``python -m racetrack.client`` runs the CLI."""
+
+from racetrack.client.main import run
+
+run()

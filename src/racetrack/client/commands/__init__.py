@@ -1,0 +1,1 @@
+"""The CLI commands, one module per group: deploy, jobs, auth, settings, server."""

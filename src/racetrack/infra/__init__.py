@@ -1,0 +1,1 @@
+"""Built-in infrastructure targets, each a plugin registered through the ``racetrack`` entry point group."""

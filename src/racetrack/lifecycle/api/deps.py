@@ -1,0 +1,43 @@
+"""Dependencies handed to route handlers: the app's state and the authenticated caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from racetrack.core.errors import AuthenticationError
+from racetrack.lifecycle.services.auth import ANONYMOUS, Subject, read_token
+from racetrack.lifecycle.state import LifecycleState
+
+
+def get_state(request: Request) -> LifecycleState:
+    state: LifecycleState = request.app.state.lifecycle
+    return state
+
+
+State = Annotated[LifecycleState, Depends(get_state)]
+
+
+def request_token(request: Request) -> str | None:
+    return read_token(request.headers)
+
+
+def current_subject(request: Request, state: State) -> Subject:
+    """The caller; 401 without a valid token unless ``auth_required`` is off."""
+    token = read_token(request.headers)
+    if state.settings.auth_required:
+        return state.auth.authenticate(token)
+    if not token:
+        return ANONYMOUS
+    try:
+        return state.auth.authenticate(token)
+    except AuthenticationError:
+        return ANONYMOUS
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+Caller = Annotated[Subject, Depends(current_subject)]

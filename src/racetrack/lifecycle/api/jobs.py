@@ -1,0 +1,111 @@
+"""``/job``: list, read, delete jobs; runtime and build logs."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse, StreamingResponse
+from loguru import logger
+
+from racetrack.lifecycle.api.deps import Caller, State
+from racetrack.lifecycle.schemas import JobDto, LogsResponse
+from racetrack.lifecycle.services.jobs import strip_ansi
+
+router = APIRouter(tags=["jobs"])
+_END = object()
+
+
+@router.get("/job", response_model=list[JobDto])
+def list_jobs(caller: Caller, state: State) -> list[JobDto]:
+    """Every job the caller may read, most recently updated first."""
+    return state.jobs.list_jobs(caller)
+
+
+@router.get("/job/{name}/{version}", response_model=JobDto)
+def get_job(name: str, version: str, caller: Caller, state: State) -> JobDto:
+    """One job; ``version`` may be an alias (``latest``, ``1.x``)."""
+    return state.jobs.get_job(caller, name, version)
+
+
+@router.delete("/job/{name}/{version}")
+def delete_job(name: str, version: str, caller: Caller, state: State) -> None:
+    """Delete one exact job version from its infrastructure and the registry."""
+    state.jobs.delete_job(caller, name, version)
+
+
+@router.get("/job/{name}/{version}/logs", response_model=LogsResponse)
+def runtime_logs(
+    name: str, version: str, caller: Caller, state: State, tail: int = Query(20, ge=0)
+) -> LogsResponse:
+    """Recent output of all replicas of the job (``tail=0``: everything kept)."""
+    return LogsResponse(logs=state.jobs.runtime_logs(caller, name, version, tail))
+
+
+@router.get("/job/{name}/{version}/logs/plain", response_class=PlainTextResponse)
+def runtime_logs_plain(
+    name: str, version: str, caller: Caller, state: State, tail: int = Query(20, ge=0)
+) -> PlainTextResponse:
+    """Recent output as plain text, ANSI colours removed."""
+    return PlainTextResponse(strip_ansi(state.jobs.runtime_logs(caller, name, version, tail)))
+
+
+@router.get("/job/{name}/{version}/logs/stream", response_class=StreamingResponse)
+def runtime_logs_stream(
+    name: str, version: str, caller: Caller, state: State, tail: int = Query(20, ge=0)
+) -> StreamingResponse:
+    """The last ``tail`` lines, then new lines as they come, until the client disconnects."""
+    stream = state.jobs.follow_logs(caller, name, version, tail)
+    return StreamingResponse(_lines(stream), media_type="text/plain; charset=utf-8")
+
+
+async def _lines(stream: Callable[[Callable[[], bool]], Iterator[str]]) -> AsyncIterator[str]:
+    """Run the blocking log follower in a thread; stop it when the client goes away."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=1000)
+    stopped = threading.Event()
+
+    def produce() -> None:
+        try:
+            for line in stream(stopped.is_set):
+                if stopped.is_set():
+                    break
+                asyncio.run_coroutine_threadsafe(queue.put(line), loop).result()
+        except Exception as e:
+            if not stopped.is_set():
+                logger.warning("following job logs failed", error=str(e))
+        finally:
+            if not stopped.is_set():
+                asyncio.run_coroutine_threadsafe(queue.put(_END), loop)
+
+    thread = threading.Thread(target=produce, name="logs-follower", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = await queue.get()
+            if item is _END:
+                return
+            line = str(item)
+            yield line if line.endswith("\n") else line + "\n"
+    finally:
+        stopped.set()
+        while not queue.empty():  # unblock a producer waiting on a full queue
+            queue.get_nowait()
+
+
+@router.get("/job/{name}/{version}/build-logs", response_model=LogsResponse)
+def build_logs(
+    name: str, version: str, caller: Caller, state: State, tail: int = Query(0, ge=0)
+) -> LogsResponse:
+    """Build output of the job's most recent deployment (``tail=0``: all lines)."""
+    return LogsResponse(logs=state.jobs.build_logs(caller, name, version, tail))
+
+
+@router.get("/job/{name}/{version}/build-logs/plain", response_class=PlainTextResponse)
+def build_logs_plain(
+    name: str, version: str, caller: Caller, state: State, tail: int = Query(0, ge=0)
+) -> PlainTextResponse:
+    """Build output as plain text, ANSI colours removed."""
+    return PlainTextResponse(strip_ansi(state.jobs.build_logs(caller, name, version, tail)))

@@ -1,0 +1,53 @@
+"""``/users``: log in and out, check a token, change a password."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+
+from racetrack.lifecycle.api.deps import Caller, State, client_address
+from racetrack.lifecycle.schemas import ChangePasswordBody, LoginBody, UserProfile
+from racetrack.lifecycle.services.auth import AUTH_HEADER
+
+router = APIRouter(prefix="/users", tags=["users"])
+COOKIE_MAX_AGE = 31 * 24 * 3600
+
+
+def set_auth_cookie(response: Response, token: str, secure: bool) -> None:
+    response.set_cookie(
+        AUTH_HEADER,
+        quote(token, safe=""),
+        max_age=COOKIE_MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+    )
+
+
+@router.post("/login", response_model=UserProfile)
+def login(body: LoginBody, request: Request, response: Response, state: State) -> UserProfile:
+    """Check username and password; answer the user's token and set the auth cookie."""
+    result = state.users.login(body.username, body.password, client_address(request))
+    set_auth_cookie(response, result.token, state.settings.enforce_secure_cookie)
+    return UserProfile(username=result.username, token=result.token, is_staff=result.is_staff)
+
+
+@router.get("/logout")
+def logout(response: Response) -> None:
+    """Delete the auth cookie."""
+    response.delete_cookie(AUTH_HEADER, path="/")
+
+
+@router.get("/validate_user_auth", response_model=UserProfile)
+def validate_user_auth(caller: Caller, state: State) -> UserProfile:
+    """Whose user token this is (the CLI's ``racetrack login TOKEN`` check)."""
+    result = state.users.profile(caller)
+    return UserProfile(username=result.username, token=result.token, is_staff=result.is_staff)
+
+
+@router.put("/change_password")
+def change_password(body: ChangePasswordBody, caller: Caller, state: State) -> None:
+    """Change the calling user's password (its token stays the same)."""
+    state.users.change_password(caller, body.old_password, body.new_password)

@@ -1,0 +1,1 @@
+"""Domain logic of Lifecycle; routers (and the dashboard) only call these."""

@@ -1,0 +1,195 @@
+"""Deployments: accepting a deploy request (every check that needs no build) and reading them.
+
+The request is fully checked before anything is built: manifest (400 naming the field), build
+context (413 when too big, 400 when unsafe), infrastructure target and job type, maintenance
+mode, permissions, the one-deployment-per-name+version rule and overwrite protection. Then a
+Deployment row owned by this process is written and the worker is woken.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from enum import StrEnum
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from racetrack.builder import ContextLimits, check_build_context
+from racetrack.core.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+)
+from racetrack.lifecycle.db import Database
+from racetrack.lifecycle.db.models import Deployment, Job, JobFamily, TrashJob, now
+from racetrack.lifecycle.metrics import LifecycleMetrics
+from racetrack.lifecycle.schemas import DeployBody, DeploymentDto, deployment_dto, job_dto
+from racetrack.lifecycle.services.auth import Subject
+from racetrack.lifecycle.services.crypto import Cipher
+from racetrack.lifecycle.services.jobs import DEPLOYMENT_FRESHNESS, job_lock_name
+from racetrack.lifecycle.services.maintenance import ensure_not_in_maintenance
+from racetrack.lifecycle.services.permissions import Scope, check
+from racetrack.lifecycle.settings import LifecycleSettings
+from racetrack.manifest import parse_manifest
+from racetrack.plugins.engine import PluginEngine
+
+
+class DeploymentStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    FAILED = "failed"
+
+
+def decode_build_context(encoded: str | None, max_bytes: int) -> bytes | None:
+    """The uploaded tar.gz, checked for size and safe member paths before anything is written."""
+    if not encoded:
+        return None
+    if len(encoded) * 3 // 4 > max_bytes + 3:
+        raise PayloadTooLargeError(_too_big(len(encoded) * 3 // 4, max_bytes))
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise InvalidInputError(f"build_context is not valid base64: {e}") from e
+    if len(data) > max_bytes:
+        raise PayloadTooLargeError(_too_big(len(data), max_bytes))
+    check_build_context(data, ContextLimits(max_bytes=max(max_bytes * 8, ContextLimits().max_bytes)))
+    return data
+
+
+def _too_big(size: int, limit: int) -> str:
+    return (
+        f"build context is too big: {size} bytes compressed, the limit is {limit} bytes; "
+        "exclude large files with .gitignore or deploy from git (--build-context git)"
+    )
+
+
+def secrets_payload(body: DeployBody) -> dict[str, object]:
+    secret_vars = body.secret_vars
+    return {
+        "git_credentials": body.git_credentials.model_dump() if body.git_credentials else None,
+        "secret_build_env": (secret_vars.build_env if secret_vars else None) or {},
+        "secret_runtime_env": (secret_vars.runtime_env if secret_vars else None) or {},
+        "build_flags": body.build_flags,
+    }
+
+
+class DeploymentService:
+    def __init__(
+        self,
+        db: Database,
+        settings: LifecycleSettings,
+        plugins: PluginEngine,
+        cipher: Cipher,
+        metrics: LifecycleMetrics,
+        instance_id: str,
+        wake_worker: Callable[[], None],
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._plugins = plugins
+        self._cipher = cipher
+        self._metrics = metrics
+        self._instance_id = instance_id
+        self._wake_worker = wake_worker
+
+    def create(self, subject: Subject, body: DeployBody) -> str:
+        """Check a deploy request and queue it; returns the deployment id.
+
+        Raises:
+            InvalidInputError (400), PayloadTooLargeError (413), MaintenanceModeError (503),
+            ConflictError (409, a deployment of that version is running), AlreadyExistsError
+            (409, overwrite protection), AccessDenied (401).
+        """
+        self._metrics.requested_job_deployments.inc()
+        manifest = parse_manifest(body.manifest)
+        build_context = decode_build_context(body.build_context, self._settings.max_build_context_bytes)
+        target = self._plugins.choose_target(
+            manifest.infrastructure_target, self._settings.infrastructure_target
+        )
+        self._plugins.resolve_job_type(manifest.jobtype)
+        name, version = manifest.name, manifest.version
+        secrets = self._cipher.encrypt_text(json.dumps(secrets_payload(body)))
+        with self._db.session() as session:
+            ensure_not_in_maintenance(session)
+            self._db.lock(session, job_lock_name(name, version))
+            family_exists = session.scalar(select(exists().where(JobFamily.name == name)))
+            if family_exists:
+                check(subject, Scope.DEPLOY_JOB, name, version)
+            else:
+                check(subject, Scope.DEPLOY_NEW_FAMILY)
+            self._refuse_concurrent(session, name, version)
+            if not (body.force or self._settings.allow_job_overwrite):
+                self._protect_overwrite(session, name, version)
+            deployment = Deployment(
+                status=DeploymentStatus.IN_PROGRESS,
+                manifest_yaml=manifest.to_yaml(),
+                job_name=name,
+                job_version=version,
+                deployed_by=subject.username,
+                infrastructure_target=target.name,
+                force=body.force,
+                owner=self._instance_id,
+                subject_id=subject.subject_id,
+                secrets_encrypted=secrets,
+                build_context=build_context,
+            )
+            session.add(deployment)
+            session.flush()
+            deployment_id = deployment.id
+        self._wake_worker()
+        return deployment_id
+
+    @staticmethod
+    def _refuse_concurrent(session: Session, name: str, version: str) -> None:
+        recent = now() - DEPLOYMENT_FRESHNESS
+        for ongoing in session.scalars(
+            select(Deployment).where(
+                Deployment.job_name == name,
+                Deployment.job_version == version,
+                Deployment.status == DeploymentStatus.IN_PROGRESS,
+            )
+        ):
+            alive = max(ongoing.update_time, ongoing.heartbeat_time or ongoing.update_time)
+            if alive > recent:
+                raise ConflictError(
+                    f"There's already ongoing deployment of job {name} {version}, "
+                    f"recently updated at {alive.strftime('%Y-%m-%d %H:%M:%S')} UTC"
+                )
+
+    @staticmethod
+    def _protect_overwrite(session: Session, name: str, version: str) -> None:
+        if session.scalar(select(exists().where(Job.name == name, Job.version == version))):
+            raise AlreadyExistsError(
+                f"job {name} v{version} is already deployed. Try deploying next version or use --force flag"
+            )
+        if session.scalar(select(exists().where(TrashJob.name == name, TrashJob.version == version))):
+            raise AlreadyExistsError(
+                f"job {name} v{version} has already been deployed and deleted. "
+                "Can't claim it again to prevent accidental/hostile reusing. "
+                "Deploy next version or use --force flag"
+            )
+
+    def get(self, subject: Subject, deployment_id: str) -> DeploymentDto:
+        with self._db.session(readonly=True) as session:
+            deployment = session.get(Deployment, deployment_id)
+            if deployment is None:
+                raise NotFoundError(f"deployment {deployment_id} was not found")
+            job = None
+            if deployment.status == DeploymentStatus.DONE:
+                row = session.scalars(
+                    select(Job).where(Job.name == deployment.job_name, Job.version == deployment.job_version)
+                ).first()
+                job = job_dto(row, self._settings.external_pub_url) if row is not None else None
+            return deployment_dto(deployment, job)
+
+    def list(self, subject: Subject, limit: int) -> list[DeploymentDto]:
+        with self._db.session(readonly=True) as session:
+            rows = session.scalars(
+                select(Deployment).order_by(Deployment.update_time.desc()).limit(max(1, min(limit, 1000)))
+            ).all()
+            return [deployment_dto(row) for row in rows]

@@ -1,0 +1,220 @@
+"""User accounts: the first admin, logging in (rate-limited), changing passwords."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from loguru import logger
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from racetrack.core.errors import AuthenticationError, InvalidInputError, RacetrackError
+from racetrack.lifecycle.db import Database
+from racetrack.lifecycle.db.models import AuthResourcePermission, Setting, User, now
+from racetrack.lifecycle.services.auth import AuthService, Subject, SubjectKind
+from racetrack.lifecycle.services.permissions import Scope
+
+ADMIN_USERNAME = "admin"
+ADMIN_CREATED_SETTING = "admin_account_created"
+MIN_PASSWORD_LENGTH = 8
+_COMMON_PASSWORDS = frozenset(
+    """password password1 password123 passw0rd 12345678 123456789 1234567890 qwertyui qwerty123
+    qwertyuiop iloveyou sunshine princess football baseball welcome welcome1 admin123 administrator
+    letmein1 trustno1 monkey123 dragon123 abc12345 abcd1234 aa123456 11111111 00000000 88888888
+    changeme changeme1 racetrack secret123 master123 starwars whatever superman""".split()
+)
+
+
+class TooManyAttemptsError(RacetrackError):
+    status_code = 429
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    username: str
+    token: str
+    is_staff: bool
+
+
+class LoginRateLimiter:
+    """Counts failed logins per (username, client) in a sliding window (per process)."""
+
+    def __init__(self, limit: int, window_seconds: float) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], moment: float) -> deque[float]:
+        failures = self._failures.setdefault(key, deque())
+        while failures and failures[0] <= moment - self.window:
+            failures.popleft()
+        return failures
+
+    def check(self, username: str, client: str) -> None:
+        moment = time.monotonic()
+        with self._lock:
+            failures = self._recent((username, client), moment)
+            if len(failures) >= self.limit:
+                wait = max(1, round(failures[0] + self.window - moment))
+                raise TooManyAttemptsError(
+                    f"too many failed login attempts for user {username}; try again in {wait} seconds"
+                )
+
+    def failed(self, username: str, client: str) -> None:
+        with self._lock:
+            self._recent((username, client), time.monotonic()).append(time.monotonic())
+
+    def succeeded(self, username: str, client: str) -> None:
+        with self._lock:
+            self._failures.pop((username, client), None)
+
+
+def validate_password(password: str, username: str) -> None:
+    """Refuse weak passwords with the reason, as a 400."""
+    if not password:
+        raise InvalidInputError("Password cannot be empty.")
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(
+            f"This password is too short. It must contain at least {MIN_PASSWORD_LENGTH} characters."
+        )
+    if password.isdigit():
+        problems.append("This password is entirely numeric.")
+    if password.lower() in _COMMON_PASSWORDS:
+        problems.append("This password is too common.")
+    local_part = username.split("@")[0].lower()
+    if len(local_part) >= 3 and (local_part in password.lower() or password.lower() in username.lower()):
+        problems.append("The password is too similar to the username.")
+    if problems:
+        raise InvalidInputError("Invalid password: " + " ".join(problems))
+
+
+class UserService:
+    def __init__(self, db: Database, auth: AuthService, limiter: LoginRateLimiter) -> None:
+        self._db = db
+        self._auth = auth
+        self._limiter = limiter
+        self._hasher = PasswordHasher()
+
+    def ensure_first_admin(self, password: str | None) -> str | None:
+        """Create the ``admin`` account at the very first start; never again.
+
+        Returns the generated password when one was generated (the caller shows it once).
+        """
+        with self._db.session() as session:
+            if session.get(Setting, ADMIN_CREATED_SETTING) is not None:
+                return None
+        generated = None
+        if not password:
+            generated = password = secrets.token_urlsafe(12)
+        try:
+            with self._db.session() as session:
+                self._db.lock(session, ADMIN_CREATED_SETTING)
+                if session.get(Setting, ADMIN_CREATED_SETTING) is not None:
+                    return None
+                session.add(Setting(name=ADMIN_CREATED_SETTING, value=json.dumps(True)))
+                if session.scalars(select(User).where(User.username == ADMIN_USERNAME)).first() is None:
+                    user = User(
+                        username=ADMIN_USERNAME,
+                        password_hash=self._hasher.hash(password),
+                        is_active=True,
+                        is_staff=True,
+                        is_superuser=True,
+                    )
+                    session.add(user)
+                    session.flush()
+                    subject = self._auth.user_subject(session, user)
+                    self._auth.issue_token(session, subject, SubjectKind.USER)
+                    session.add(AuthResourcePermission(subject_id=subject.id, scope=Scope.FULL_ACCESS))
+        except IntegrityError:  # another process created it at the same moment
+            return None
+        logger.info("admin account created", username=ADMIN_USERNAME)
+        return generated
+
+    def create_user(
+        self,
+        session: Session,
+        username: str,
+        password: str,
+        *,
+        is_active: bool = True,
+        is_staff: bool = False,
+    ) -> User:
+        user = User(
+            username=username,
+            password_hash=self._hasher.hash(password),
+            is_active=is_active,
+            is_staff=is_staff,
+        )
+        session.add(user)
+        session.flush()
+        self._auth.issue_token(session, self._auth.user_subject(session, user), SubjectKind.USER)
+        return user
+
+    def login(self, username: str, password: str, client: str) -> LoginResult:
+        """Check a password and return the user's token.
+
+        Raises:
+            TooManyAttemptsError: too many failures for this username from this client.
+            AuthenticationError: wrong username or password, or a disabled account.
+        """
+        self._limiter.check(username, client)
+        with self._db.session() as session:
+            user = session.scalars(select(User).where(User.username == username)).first()
+            if user is None or not self._verify(user, password):
+                self._limiter.failed(username, client)
+                raise AuthenticationError("incorrect username or password")
+            if not user.is_active:
+                raise AuthenticationError("user account is disabled")
+            if self._hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = self._hasher.hash(password)
+            user.last_login_time = now()
+            token = self._auth.current_token(
+                session, self._auth.user_subject(session, user), SubjectKind.USER
+            )
+            result = LoginResult(user.username, token, user.is_staff)
+        self._limiter.succeeded(username, client)
+        return result
+
+    def profile(self, subject: Subject) -> LoginResult:
+        """Username, token and staff flag of the calling user."""
+        user_id = self._require_user(subject)
+        with self._db.session() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise AuthenticationError("wrong credentials: token is unknown")
+            token = self._auth.current_token(
+                session, self._auth.user_subject(session, user), SubjectKind.USER
+            )
+            return LoginResult(user.username, token, user.is_staff)
+
+    def change_password(self, subject: Subject, old_password: str, new_password: str) -> None:
+        user_id = self._require_user(subject)
+        with self._db.session() as session:
+            user = session.get(User, user_id)
+            if user is None or not self._verify(user, old_password):
+                raise AuthenticationError("Passed password is incorrect.")
+            validate_password(new_password, user.username)
+            user.password_hash = self._hasher.hash(new_password)
+        logger.info("password changed", username=subject.name)
+
+    @staticmethod
+    def _require_user(subject: Subject) -> str:
+        if subject.kind != SubjectKind.USER or subject.user_id is None:
+            raise AuthenticationError("wrong subject type to do this operation: a user's token is required")
+        return subject.user_id
+
+    def _verify(self, user: User, password: str) -> bool:
+        try:
+            return self._hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
