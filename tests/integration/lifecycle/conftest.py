@@ -16,9 +16,8 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from lifecycle_fakes import FakeBuilder, FakePlugin, FakeTarget
-from lifecycle_support import ADMIN_PASSWORD, INTERNAL_TOKEN, login
+from lifecycle_support import ADMIN_PASSWORD, INTERNAL_TOKEN, TestClient, login
 
 from racetrack.lifecycle import LifecycleSettings, create_app
 from racetrack.lifecycle.services.crypto import load_cipher

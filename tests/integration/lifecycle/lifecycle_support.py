@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
-from fastapi.testclient import TestClient
+with warnings.catch_warnings():
+    # Starlette 1.x asks for httpx2 behind its TestClient; httpx (installed) works the same.
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 ADMIN_PASSWORD = "correct-horse-battery"
 INTERNAL_TOKEN = "rt_i_" + "internal-token-for-tests-0123456789abcdefghij"

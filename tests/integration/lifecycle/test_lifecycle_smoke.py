@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
-from lifecycle_support import deploy
+from lifecycle_support import TestClient, deploy
 
 
 def test_deploy_then_list(client: TestClient, auth: dict[str, str]) -> None:

@@ -13,6 +13,7 @@ from typer.testing import CliRunner, Result
 
 from racetrack.client import output, progress
 from racetrack.client.main import app
+
 from .fake_lifecycle import ADMIN_TOKEN, FakeLifecycle
 
 

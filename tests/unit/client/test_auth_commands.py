@@ -22,7 +22,9 @@ def test_login_with_token_validates_and_saves_it_for_the_resolved_url(
     assert stat.S_IMODE(config_path.stat().st_mode) == 0o600
 
 
-def test_login_with_an_invalid_token_saves_nothing(cli: Cli, lifecycle: FakeLifecycle, config_path: Path) -> None:
+def test_login_with_an_invalid_token_saves_nothing(
+    cli: Cli, lifecycle: FakeLifecycle, config_path: Path
+) -> None:
     result = cli("login", "forged-token", "--remote", lifecycle.url)
     assert result.exit_code == 1
     assert result.stderr.strip().endswith("ERROR authentication error: Invalid Auth Token")

@@ -55,7 +55,9 @@ def test_module_entry_point_works() -> None:
 
 
 def test_logs_follow_stops_quietly_on_ctrl_c(lifecycle: FakeLifecycle, config_path: Path) -> None:
-    write_config(config_path, {"lifecycle_url": lifecycle.url, "user_auths": {lifecycle.lifecycle_url: ADMIN_TOKEN}})
+    write_config(
+        config_path, {"lifecycle_url": lifecycle.url, "user_auths": {lifecycle.lifecycle_url: ADMIN_TOKEN}}
+    )
     lifecycle.add_job("adder", "0.0.1")
     lifecycle.stream_hold = True
     process = subprocess.Popen(

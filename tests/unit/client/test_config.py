@@ -53,7 +53,8 @@ def test_loading_warns_when_others_can_access_the_file(config_path: Path, mode: 
     warnings: list[str] = []
     ConfigStore(warn=warnings.append).load()
     assert warnings == [
-        f"Config file {config_path} is {words} by others! Change permissions to 600 (chmod 600 {config_path})."
+        f"Config file {config_path} is {words} by others! "
+        f"Change permissions to 600 (chmod 600 {config_path})."
     ]
 
 

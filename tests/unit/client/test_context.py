@@ -49,7 +49,9 @@ def test_ignore_pattern_semantics(pattern: str, path: str, included: bool) -> No
 
 
 def test_later_patterns_can_reinclude_and_exclude_again() -> None:
-    matcher = FileMatcher(["-data", "+data/keep", "-data/keep/*.tmp", "!data/keep/x.tmp"], apply_defaults=False)
+    matcher = FileMatcher(
+        ["-data", "+data/keep", "-data/keep/*.tmp", "!data/keep/x.tmp"], apply_defaults=False
+    )
     assert not matcher.included("data/drop.csv")
     assert matcher.included("data/keep/model.bin")
     assert not matcher.included("data/keep/y.tmp")

@@ -77,10 +77,17 @@ def test_deploy_sample_to_localhost_sends_local_build_context(
     assert body["git_credentials"] is None
     assert body["secret_vars"] == {"build_env": None, "runtime_env": None}
     assert body["force"] is False
-    assert members(body["build_context"]) == ["adder.py", "job.yaml", "pkg/data/small.csv", "requirements.txt"]
+    assert members(body["build_context"]) == [
+        "adder.py",
+        "job.yaml",
+        "pkg/data/small.csv",
+        "requirements.txt",
+    ]
 
 
-def test_deploy_in_a_terminal_logs_each_step(cli: Cli, logged_in: FakeLifecycle, job_dir: Path, tty: None) -> None:
+def test_deploy_in_a_terminal_logs_each_step(
+    cli: Cli, logged_in: FakeLifecycle, job_dir: Path, tty: None
+) -> None:
     result = cli("deploy", str(job_dir))
     assert result.exit_code == 0, result.output
     messages = [line.split(" INFO ", 1)[1] for line in result.stdout.splitlines() if " INFO " in line]
@@ -109,7 +116,9 @@ def test_deploy_of_a_non_sample_builds_from_git(
     assert body["git_credentials"] == {"username": "jane", "password": "ghp_secret"}
 
 
-def test_build_context_option_overrides_the_auto_rule(cli: Cli, logged_in: FakeLifecycle, job_dir: Path) -> None:
+def test_build_context_option_overrides_the_auto_rule(
+    cli: Cli, logged_in: FakeLifecycle, job_dir: Path
+) -> None:
     assert cli("deploy", str(job_dir), "--build-context", "git").exit_code == 0
     assert logged_in.requests_to("POST", "/api/v1/deploy")[-1].json()["build_context"] is None
     (job_dir / "job.yaml").write_text(MANIFEST.format(owner="jane@example.org"))
@@ -159,13 +168,17 @@ def test_failed_deployment_exits_non_zero_with_the_server_error(
 
 
 def test_rejected_deploy_request_is_one_line(cli: Cli, logged_in: FakeLifecycle, job_dir: Path) -> None:
-    logged_in.deploy_reject = (409, "job adder v0.0.2 is already deployed. Try deploying next version or use --force")
+    logged_in.deploy_reject = (
+        409,
+        "job adder v0.0.2 is already deployed. Try deploying next version or use --force",
+    )
     result = cli("deploy", str(job_dir))
     assert result.exit_code == 1
     (line,) = result.stderr.splitlines()
     assert line.endswith(
         "Lifecycle response error: Conflict: job adder v0.0.2 is already deployed. "
-        f"Try deploying next version or use --force (POST {logged_in.lifecycle_url}/api/v1/deploy returned 409)"
+        "Try deploying next version or use --force "
+        f"(POST {logged_in.lifecycle_url}/api/v1/deploy returned 409)"
     )
 
 

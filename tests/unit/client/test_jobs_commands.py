@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from typing import Any
 
 import pytest
 
@@ -126,7 +127,7 @@ def test_call_requires_a_mapping_payload(cli: Cli, logged_in: FakeLifecycle, pay
 
 def test_call_curl_prints_only_the_command(cli: Cli, logged_in: FakeLifecycle, tty: None) -> None:
     logged_in.add_job("adder", "0.0.1")
-    result = cli("call", "adder", "/api/v1/perform", "{\"name\": \"it's\"}", "--curl")
+    result = cli("call", "adder", "/api/v1/perform", '{"name": "it\'s"}', "--curl")
     assert result.exit_code == 0
     assert result.stdout == (
         f"curl -X 'POST' '{logged_in.url}/pub/job/adder/0.0.1/api/v1/perform' "
@@ -201,24 +202,26 @@ def test_unknown_job_is_a_one_line_lifecycle_error(cli: Cli, logged_in: FakeLife
 
 
 def test_job_names_complete_from_the_remote(logged_in: FakeLifecycle) -> None:
+    from typer.main import get_command
+
     from racetrack.client.commands.jobs import complete_job_name
     from racetrack.client.main import app
-    from typer.main import get_command
 
     logged_in.add_job("adder", "0.0.1")
     logged_in.add_job("adder", "0.0.2")
     logged_in.add_job("alpha", "1.0.0")
     logged_in.add_job("text-stats", "1.0.0")
-    ctx = get_command(app).make_context("racetrack", ["logs", "x"], resilient_parsing=True)
+    ctx: Any = get_command(app).make_context("racetrack", ["logs", "x"], resilient_parsing=True)
     assert complete_job_name(ctx, "a") == ["adder", "alpha"]
     assert complete_job_name(ctx, "") == ["adder", "alpha", "text-stats"]
 
 
 def test_job_name_completion_fails_silently(lifecycle: FakeLifecycle) -> None:
-    from racetrack.client.commands.jobs import complete_job_name
-    from racetrack.client.main import app
     from typer.main import get_command
 
+    from racetrack.client.commands.jobs import complete_job_name
+    from racetrack.client.main import app
+
     lifecycle.stop()
-    ctx = get_command(app).make_context("racetrack", ["logs", "x"], resilient_parsing=True)
+    ctx: Any = get_command(app).make_context("racetrack", ["logs", "x"], resilient_parsing=True)
     assert complete_job_name(ctx, "a") == []

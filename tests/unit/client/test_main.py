@@ -84,7 +84,7 @@ def test_verbose_adds_the_traceback_of_unexpected_errors(
 def test_describe_unexpected_names_the_root_cause() -> None:
     try:
         try:
-            {}["x"]
+            {"y": 1}["x"]
         except KeyError as e:
             raise RuntimeError("could not read the answer") from e
     except RuntimeError as error:

@@ -25,7 +25,11 @@ def server_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, 
 def test_up_defaults(cli: Cli, server_calls: list[Any], tmp_path: Path) -> None:
     assert cli("up").exit_code == 0
     assert server_calls == [
-        ("run_embedded", (), {"host": "127.0.0.1", "port": 7000, "data_dir": tmp_path / "home/.racetrack/data"})
+        (
+            "run_embedded",
+            (),
+            {"host": "127.0.0.1", "port": 7000, "data_dir": tmp_path / "home/.racetrack/data"},
+        )
     ]
 
 

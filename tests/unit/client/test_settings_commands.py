@@ -30,7 +30,11 @@ def test_get_remote_in_a_terminal_names_alias_and_url(cli: Cli, config_path: Pat
         'INFO Current remote is "prod", resolving to https://rt.example.org/lifecycle'
     )
     write_config(config_path, {"lifecycle_url": "http://127.0.0.1:7000"})
-    assert cli("get", "remote").stdout.strip().endswith('INFO Current remote is "http://127.0.0.1:7000/lifecycle"')
+    assert (
+        cli("get", "remote")
+        .stdout.strip()
+        .endswith('INFO Current remote is "http://127.0.0.1:7000/lifecycle"')
+    )
 
 
 def test_get_remote_quiet_or_piped_prints_only_the_url(cli: Cli, config_path: Path, tty: None) -> None:
@@ -42,7 +46,9 @@ def test_get_remote_piped_is_quiet(cli: Cli) -> None:
     assert cli("get", "remote").stdout == "http://127.0.0.1:7000/lifecycle\n"
 
 
-def test_get_pub_asks_the_server_without_a_token(cli: Cli, lifecycle: FakeLifecycle, config_path: Path) -> None:
+def test_get_pub_asks_the_server_without_a_token(
+    cli: Cli, lifecycle: FakeLifecycle, config_path: Path
+) -> None:
     write_config(config_path, {"lifecycle_url": lifecycle.url})
     result = cli("get", "pub")
     assert result.exit_code == 0, result.output
@@ -70,7 +76,10 @@ def test_set_credentials_prompts_for_a_missing_token(cli: Cli, config_path: Path
     result = cli("set", "credentials", "https://gitlab.example.com", "jane", input="glpat-secret\n")
     assert result.exit_code == 0
     assert "glpat-secret" not in result.output
-    assert read_config(config_path)["git_credentials"]["https://gitlab.example.com"]["password"] == "glpat-secret"
+    assert (
+        read_config(config_path)["git_credentials"]["https://gitlab.example.com"]["password"]
+        == "glpat-secret"
+    )
 
 
 def test_get_auth_token_prints_the_saved_token(cli: Cli, logged_in: FakeLifecycle) -> None:

@@ -1,4 +1,4 @@
-"""Make ``from tests.conftest import require`` work under a plain ``pytest`` run."""
+"""Make ``tests.conftest`` and ``tests.integration.infra.local_kit`` importable under plain ``pytest``."""
 
 from __future__ import annotations
 

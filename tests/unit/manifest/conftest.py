@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ MINIMAL: dict[str, Any] = {
 @pytest.fixture
 def minimal() -> dict[str, Any]:
     """A fresh copy of the smallest valid manifest mapping."""
-    return yaml.safe_load(yaml.safe_dump(MINIMAL))
+    return copy.deepcopy(MINIMAL)
 
 
 WriteFile = Callable[..., Path]
