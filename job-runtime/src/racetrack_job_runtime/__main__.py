@@ -17,7 +17,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     run = commands.add_parser("run", help="serve the entrypoint class (working directory = job directory)")
     run.add_argument("entrypoint_path", help="path of the .py file holding the entrypoint class")
     run.add_argument("entrypoint_class", nargs="?", default=None, help="class name (default: the only one)")
-    run.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
+    run.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})"
+    )
     run.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     return parser.parse_args(argv)
 

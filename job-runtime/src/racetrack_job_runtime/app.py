@@ -14,7 +14,7 @@ import logging
 from time import perf_counter, time
 from typing import Any
 
-from racetrack_job_runtime.endpoint import Endpoint, invoke
+from racetrack_job_runtime.endpoint import Endpoint, invoke, invoke_inline
 from racetrack_job_runtime.errors import (
     ArgumentError,
     JobRuntimeError,
@@ -165,9 +165,9 @@ class JobApp:
         declared: int | None = None
         for name, value in scope["headers"]:
             if name == self._tracing_header:
-                tracing = value.decode("latin-1")
+                tracing = _header_text(value)
             elif name == self._caller_header:
-                caller = value.decode("latin-1")
+                caller = _header_text(value)
             elif name == b"origin":
                 origin = value
             elif name == b"content-length":
@@ -176,7 +176,9 @@ class JobApp:
                 except ValueError:
                     declared = None
         if origin is not None:
-            if method == "OPTIONS" and any(n == b"access-control-request-method" for n, _ in scope["headers"]):
+            if method == "OPTIONS" and any(
+                n == b"access-control-request-method" for n, _ in scope["headers"]
+            ):
                 await self._preflight(scope, send, origin)
                 metrics.commons_done += 1
                 metrics.commons_duration.observe(perf_counter() - started)
@@ -185,10 +187,14 @@ class JobApp:
 
         log_request = route not in _UNLOGGED or method != "GET"
         if log_request and logger.isEnabledFor(logging.DEBUG):
-            logger.debug("Request: %s %s", method, _uri(scope), extra=_log_extra(tracing, caller, self.settings))
+            logger.debug(
+                "Request: %s %s", method, _uri(scope), extra=_log_extra(tracing, caller, self.settings)
+            )
         status = 500
         try:
-            status = await self._dispatch(scope, receive, send, method, route, prefix, tracing, caller, declared)
+            status = await self._dispatch(
+                scope, receive, send, method, route, prefix, tracing, caller, declared
+            )
         except Exception as e:
             status = await self._send_error(send, e, scope, tracing, caller)
         metrics.commons_done += 1
@@ -196,7 +202,9 @@ class JobApp:
         if status == 500:
             metrics.commons_internal_server_errors += 1
         if log_request:
-            logger.info("%s %s %d", method, _uri(scope), status, extra=_log_extra(tracing, caller, self.settings))
+            logger.info(
+                "%s %s %d", method, _uri(scope), status, extra=_log_extra(tracing, caller, self.settings)
+            )
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -241,7 +249,9 @@ class JobApp:
                 raise RequestError(NO_PERFORM)
             if normalized in job.post or normalized in job.get:
                 allowed = "POST" if normalized in job.post else "GET"
-                raise MethodNotAllowedError(f"method {method} not allowed for {route}, use {allowed}", allowed)
+                raise MethodNotAllowedError(
+                    f"method {method} not allowed for {route}, use {allowed}", allowed
+                )
             raise NotFoundError(f"path not found: {method} {scope['path']}")
         if route == "":
             query = scope.get("query_string", b"").decode("latin-1")
@@ -319,7 +329,7 @@ class JobApp:
             if problem is not None:
                 raise ArgumentError(problem)
             if endpoint.inline:
-                result, elapsed = invoke(endpoint.func, kwargs, request)
+                result, elapsed = invoke_inline(endpoint.func, kwargs, request)
             else:
                 watcher = _disconnected_flag(receive)
                 result, elapsed = await self.pool().submit(invoke, endpoint.func, kwargs, request)
@@ -502,8 +512,9 @@ def _json_type(value: Any) -> str:
 
 
 def _uri(scope: Scope) -> str:
-    query = scope.get("query_string", b"")
-    return scope["path"] + ("?" + query.decode("latin-1") if query else "")
+    query: bytes = scope.get("query_string", b"")
+    path: str = scope["path"]
+    return path + ("?" + query.decode("latin-1") if query else "")
 
 
 def _log_extra(tracing: str | None, caller: str | None, settings: Settings) -> dict[str, Any] | None:
@@ -515,6 +526,14 @@ def _log_extra(tracing: str | None, caller: str | None, settings: Settings) -> d
     if caller is not None and settings.log_caller_name:
         extra["caller_name"] = caller
     return extra
+
+
+def _header_text(value: bytes) -> str:
+    """A header value as text: UTF-8 when it decodes as such (names in caller headers), else latin-1."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
 
 
 def _read_file(path: str) -> bytes:

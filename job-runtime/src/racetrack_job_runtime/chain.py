@@ -21,7 +21,12 @@ from racetrack_job_runtime.request import request_context
 
 DEFAULT_TIMEOUT = 10.0
 MAX_IDLE_PER_HOST = 16
-_RETRYABLE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, http.client.BadStatusLine)
+_RETRYABLE = (
+    http.client.RemoteDisconnected,
+    ConnectionResetError,
+    BrokenPipeError,
+    http.client.BadStatusLine,
+)
 
 
 class _ConnectionPool:
@@ -31,7 +36,9 @@ class _ConnectionPool:
         self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
 
-    def _take(self, key: tuple[str, str, int], timeout: float | None) -> tuple[http.client.HTTPConnection, bool]:
+    def _take(
+        self, key: tuple[str, str, int], timeout: float | None
+    ) -> tuple[http.client.HTTPConnection, bool]:
         with self._lock:
             idle = self._idle.get(key)
             if idle:

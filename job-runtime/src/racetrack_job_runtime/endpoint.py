@@ -8,6 +8,7 @@ any frame of the user's function runs) is also a binding error. Both answer 400;
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable
 from time import perf_counter
@@ -108,9 +109,8 @@ class Endpoint:
             missing = self._required - keys
             if missing:
                 names = sorted(missing)
-                return (
-                    f"{self.name}() missing {_plural(len(names), 'required argument')}: {_quoted_names(names)}"
-                )
+                count = _plural(len(names), "required argument")
+                return f"{self.name}() missing {count}: {_quoted_names(names)}"
         if self._accepted is not None:
             unexpected = keys - self._accepted
             if unexpected:
@@ -175,3 +175,14 @@ def invoke(func: Callable[..., Any], kwargs: dict[str, Any], request: Request) -
             raise ResultError(f"failed to encode the result as JSON: {e}", type(e).__name__) from e
     finally:
         request_context.reset(token)
+
+
+def invoke_inline(func: Callable[..., Any], kwargs: dict[str, Any], request: Request) -> tuple[bytes, float]:
+    """:func:`invoke` on the event loop thread, with the running loop hidden from user code,
+    so ``asyncio.run()`` inside the call works as it does in a worker thread."""
+    loop = asyncio._get_running_loop()
+    asyncio._set_running_loop(None)
+    try:
+        return invoke(func, kwargs, request)
+    finally:
+        asyncio._set_running_loop(loop)

@@ -95,7 +95,9 @@ def _examples(instance: Any) -> dict[str, dict[str, Any]]:
     many = _call_optional(instance, "docs_input_examples")
     if many is not None:
         if not isinstance(many, dict):
-            raise InitError(f"invalid docs input example: docs_input_examples must return a dict, got {many!r}")
+            raise InitError(
+                f"invalid docs input example: docs_input_examples must return a dict, got {many!r}"
+            )
         for path, example in many.items():
             path = normalize_path(path)
             examples[path] = validate_example(example, path)
@@ -104,7 +106,10 @@ def _examples(instance: Any) -> dict[str, dict[str, Any]]:
 
 def build_job(instance: Any, settings: Settings, metrics: JobMetrics, home_page: str = "/docs") -> Job:
     """Inspect the instance (duck typing) and build every route it asks for."""
-    instance.request_context = request_context
+    try:
+        instance.request_context = request_context
+    except AttributeError:  # a class with __slots__ and no room for it
+        pass
     examples = _examples(instance)
     post: dict[str, Endpoint] = {}
     threshold = settings.inline_threshold
@@ -124,7 +129,9 @@ def build_job(instance: Any, settings: Settings, metrics: JobMetrics, home_page:
 
     auxiliary = _call_optional(instance, "auxiliary_endpoints") or {}
     if not isinstance(auxiliary, dict):
-        raise InitError(f"auxiliary_endpoints must return a dict of path → method, got {type(auxiliary).__name__}")
+        raise InitError(
+            f"auxiliary_endpoints must return a dict of path → method, got {type(auxiliary).__name__}"
+        )
     for raw_path, func in sorted((normalize_path(p), f) for p, f in auxiliary.items()):
         if not callable(func):
             raise InitError(f"auxiliary endpoint {raw_path} must map to a method, got {func!r}")

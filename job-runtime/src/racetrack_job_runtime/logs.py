@@ -14,7 +14,7 @@ import logging
 import sys
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from racetrack_job_runtime.request import request_context
 from racetrack_job_runtime.settings import Settings
@@ -28,12 +28,19 @@ LEVEL_NAMES = {
     logging.ERROR: "ERROR",
     logging.CRITICAL: "CRIT",
 }
-_COLOURS = {"DEBUG": "\033[32m", "INFO": "\033[34m", "WARN": "\033[33m", "ERROR": "\033[31m", "CRIT": "\033[31m"}
+_COLOURS = {
+    "DEBUG": "\033[32m",
+    "INFO": "\033[34m",
+    "WARN": "\033[33m",
+    "ERROR": "\033[31m",
+    "CRIT": "\033[31m",
+}
 _RESET = "\033[0m"
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message",
     "asctime",
     "taskName",
+    "color_message",  # uvicorn's coloured copy of the message
 }
 
 
@@ -121,9 +128,9 @@ def _level(name: str) -> int:
     return value if isinstance(value, int) else logging.INFO
 
 
-def configure_logging(settings: Settings) -> None:
-    """Install the single stdout handler; called once by the entry point."""
-    stdout = sys.stdout
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
+    """Install the single handler writing to ``stream`` (stdout); called once by the entry point."""
+    stdout = sys.stdout if stream is None else stream
     reconfigure = getattr(stdout, "reconfigure", None)
     if reconfigure is not None:
         try:

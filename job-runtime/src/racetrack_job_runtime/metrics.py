@@ -11,8 +11,8 @@ import gc
 import logging
 import math
 import os
-import sys
 import re
+import sys
 from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
@@ -152,7 +152,9 @@ class JobMetrics:
         out.append(f"commons_requests_started_total {self.commons_started}.0")
         family("commons_requests_done_total", "counter", "HTTP requests finished")
         out.append(f"commons_requests_done_total {self.commons_done}.0")
-        family("commons_internal_server_errors_total", "counter", "HTTP 500 responses produced by the runtime")
+        family(
+            "commons_internal_server_errors_total", "counter", "HTTP 500 responses produced by the runtime"
+        )
         out.append(f"commons_internal_server_errors_total {self.commons_internal_server_errors}.0")
         _render_process(out, family)
         if custom:
@@ -198,7 +200,9 @@ def _render_process(out: list[str], family: Any) -> None:
         out.append(f"process_virtual_memory_bytes {float(fields[20])}")
         family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.")
         out.append(f"process_resident_memory_bytes {float(int(fields[21]) * page_size)}")
-        family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.")
+        family(
+            "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds."
+        )
         out.append(f"process_start_time_seconds {float(fields[19]) / ticks + _read_boot_time()}")
         family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.")
         out.append(f"process_cpu_seconds_total {(float(fields[11]) + float(fields[12])) / ticks}")
@@ -224,7 +228,9 @@ def _render_process(out: list[str], family: Any) -> None:
     stats = gc.get_stats()
     family("python_gc_objects_collected_total", "counter", "Objects collected during gc")
     for generation, stat in enumerate(stats):
-        out.append(f'python_gc_objects_collected_total{{generation="{generation}"}} {float(stat["collected"])}')
+        out.append(
+            f'python_gc_objects_collected_total{{generation="{generation}"}} {float(stat["collected"])}'
+        )
     family("python_gc_collections_total", "counter", "Number of times this generation was collected")
     for generation, stat in enumerate(stats):
         out.append(f'python_gc_collections_total{{generation="{generation}"}} {float(stat["collections"])}')

@@ -141,7 +141,12 @@ def openapi_document(settings: Settings, job: Job | None) -> dict[str, Any]:
                     "get": {
                         "summary": "Get parameters of the main action",
                         "tags": ["Job"],
-                        "responses": {"200": {"description": "perform's parameters", "content": {"application/json": {}}}},
+                        "responses": {
+                            "200": {
+                                "description": "perform's parameters",
+                                "content": {"application/json": {}},
+                            }
+                        },
                     }
                 }
             elif isinstance(target, StaticFile):
@@ -149,7 +154,9 @@ def openapi_document(settings: Settings, job: Job | None) -> dict[str, Any]:
                     "get": {
                         "summary": f"Static file: {target.file}",
                         "tags": ["Static"],
-                        "responses": {"200": {"description": "File content", "content": {target.mimetype: {}}}},
+                        "responses": {
+                            "200": {"description": "File content", "content": {target.mimetype: {}}}
+                        },
                     }
                 }
         if job.webview is not None:
@@ -157,7 +164,9 @@ def openapi_document(settings: Settings, job: Job | None) -> dict[str, Any]:
                 "get": {
                     "summary": "Webview: the job's user interface",
                     "tags": ["Webview"],
-                    "parameters": [{"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "parameters": [
+                        {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
                     "responses": {"200": {"description": "Webview page"}},
                     "externalDocs": {"url": "." + WEBVIEW_PATH + "/", "description": "Open the webview"},
                 }

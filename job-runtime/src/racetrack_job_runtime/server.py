@@ -38,7 +38,7 @@ class ForbiddenStdin(io.TextIOBase):
     def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
         raise EOFError(self.message)
 
-    def readlines(self, hint: int = -1) -> list[str]:
+    def readlines(self, hint: int = -1) -> list[str]:  # type: ignore[override]
         raise EOFError(self.message)
 
     def isatty(self) -> bool:

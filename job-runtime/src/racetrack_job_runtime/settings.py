@@ -20,10 +20,10 @@ DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
 DEFAULT_INLINE_THRESHOLD_MS = 0.5
 MANIFEST_FILE = "job.yaml"
 # jobtype_extra and its deprecated aliases, first match wins
-JOBTYPE_EXTRA_KEYS = ("jobtype_extra", "python", "golang", "wrapper_properties")
+JOBTYPE_EXTRA_KEYS = ("jobtype_extra", "golang", "python", "wrapper_properties")
 
 ENV_VARS: dict[str, str] = {
-    "JOB_NAME": "job name; builds the base path /pub/job/<name>/<version> and names the caller in chain calls",
+    "JOB_NAME": "job name; builds the base path /pub/job/<name>/<version>, names the caller in chain calls",
     "JOB_VERSION": "exact job version; used in the base path, /health and the API docs",
     "JOB_DEPLOYMENT_TIMESTAMP": "integer set by the infrastructure, reported by /live and /health",
     "GIT_VERSION": "reported by /health",

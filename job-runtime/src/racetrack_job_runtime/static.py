@@ -38,7 +38,9 @@ def _mimetype_for(file: str, mimetype: str | None) -> str:
         return mimetype
     guessed = guess_mimetype(file)
     if guessed is None:
-        logger.warning("cannot guess the mimetype of static file %s, serving it as %s", file, DEFAULT_MIMETYPE)
+        logger.warning(
+            "cannot guess the mimetype of static file %s, serving it as %s", file, DEFAULT_MIMETYPE
+        )
         return DEFAULT_MIMETYPE
     return guessed
 

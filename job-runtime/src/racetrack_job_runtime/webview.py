@@ -32,7 +32,7 @@ def app_kind(app: Any) -> str:
     """``"wsgi"`` or ``"asgi"``, judged by the callable's arity; InitError for anything else."""
     if not callable(app):
         raise InitError(f"webview app must be a WSGI or ASGI callable, got {type(app).__name__}")
-    if inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(getattr(app, "__call__", None)):
+    if inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(type(app).__call__):
         return "asgi"
     try:
         params = inspect.signature(app).parameters.values()

@@ -78,7 +78,9 @@ class WsgiAdapter:
         environ = build_environ(scope, body, path_info)
         await pool.submit(self._run, environ, send, pool.loop, request)
 
-    def _run(self, environ: dict[str, Any], send: Send, loop: asyncio.AbstractEventLoop, request: Request) -> None:
+    def _run(
+        self, environ: dict[str, Any], send: Send, loop: asyncio.AbstractEventLoop, request: Request
+    ) -> None:
         status_headers: list[Any] = []
         written: list[bytes] = []
         started = False

@@ -170,12 +170,13 @@ def _stream(
     watchdog.daemon = True
     watchdog.start()
     try:
-        assert proc.stdout is not None
-        for raw in proc.stdout:
-            line = log.scrub(raw.decode("utf-8", errors="replace").rstrip("\n"))
-            excerpt.append(line)
-            log.write(line)
-        code = proc.wait()
+        with proc:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                line = log.scrub(raw.decode("utf-8", errors="replace").rstrip("\n"))
+                excerpt.append(line)
+                log.write(line)
+        code = proc.returncode
     finally:
         watchdog.cancel()
     if timed_out.is_set():

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import json
 import ssl
-from collections.abc import Iterator, Mapping
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
 from http import HTTPStatus
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from racetrack import __version__
@@ -29,6 +32,23 @@ USER_AGENT = f"racetrack-client/{__version__}"
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 DEFAULT_TIMEOUT = 60.0
 CONNECT_TIMEOUT = 10.0
+
+
+def load_httpx() -> None:
+    """Import httpx without its optional command-line tool.
+
+    ``httpx/__init__`` imports ``httpx._main`` when click and rich are installed (they are, for
+    this CLI), pulling in rich.progress and pygments: about 0.3 s of start-up for nothing. A
+    ``None`` entry in ``sys.modules`` makes that import fail, so httpx falls back to its stub;
+    the entry is removed again right after.
+    """
+    if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]
+        try:
+            import httpx  # noqa: F401 - imported for its side effect on sys.modules
+        finally:
+            if sys.modules.get("httpx._main", ModuleType("sentinel")) is None:
+                del sys.modules["httpx._main"]
 
 
 class HttpClient:
@@ -49,23 +69,26 @@ class HttpClient:
         insecure: bool = False,
         context: str = "Lifecycle response error",
         timeout: float = DEFAULT_TIMEOUT,
+        debug: Callable[[str], None] | None = None,
     ) -> None:
         self.target = target
         self.token = token or None
         self.insecure = insecure
         self.context = context
         self.timeout = timeout
+        self.debug = debug
         self._client: httpx.Client | None = None
 
     def _http(self) -> httpx.Client:
         if self._client is None:
+            load_httpx()
             import httpx
 
             self._client = httpx.Client(
                 verify=not self.insecure,
                 timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT),
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json, */*"},
-                follow_redirects=True,
+                follow_redirects=False,  # a redirect to another host would carry the token along
             )
         return self._client
 
@@ -88,6 +111,7 @@ class HttpClient:
         timeout: float | None = None,
     ) -> httpx.Response:
         """Send a request; transport failures raise :class:`ConnectionFailedError`."""
+        load_httpx()
         import httpx
 
         headers = self.headers(auth)
@@ -96,10 +120,17 @@ class HttpClient:
             content = json.dumps(json_body).encode("utf-8")
             headers["Content-Type"] = JSON_CONTENT_TYPE
         extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        started = time.monotonic()
         try:
-            return self._http().request(method, url, content=content, params=params, headers=headers, **extra)
+            response = self._http().request(
+                method, url, content=content, params=params, headers=headers, **extra
+            )
         except httpx.HTTPError as e:
             raise self.transport_error(e, method, url) from e
+        if self.debug is not None:
+            elapsed = (time.monotonic() - started) * 1000
+            self.debug(f"{method} {response.request.url} -> {response.status_code} ({elapsed:.0f} ms)")
+        return response
 
     def request_json(
         self,
@@ -128,6 +159,7 @@ class HttpClient:
         self, url: str, *, params: Mapping[str, str | int] | None = None, auth: bool = True
     ) -> Iterator[str]:
         """GET a text stream and yield its lines as they arrive (no read timeout)."""
+        load_httpx()
         import httpx
 
         timeout = httpx.Timeout(CONNECT_TIMEOUT, read=None)
@@ -135,7 +167,7 @@ class HttpClient:
             with self._http().stream(
                 "GET", url, params=params, headers=self.headers(auth), timeout=timeout
             ) as r:
-                if r.is_error:
+                if r.status_code >= 300:
                     r.read()
                     self.raise_for_status(r)
                 yield from r.iter_lines()
@@ -143,20 +175,38 @@ class HttpClient:
             raise self.transport_error(e, "GET", url) from e
 
     def raise_for_status(self, response: httpx.Response) -> None:
-        """Raise :class:`ResponseError` (``<context>: <reason>: <server message> ...``) on 4xx/5xx."""
-        if response.status_code < 400:
+        """Raise :class:`ResponseError` (``<context>: <reason>: <server message> ...``) on 3xx-5xx.
+
+        Redirects are not followed (the auth header would go along), so they are errors too.
+        """
+        if response.status_code < 300:
             return
         request = response.request
         method, url = request.method, str(request.url)
-        server_message = error_message(response)
         reason = response.reason_phrase or _reason(response.status_code)
+        if response.status_code < 400:
+            location = response.headers.get("location", "nowhere")
+            raise ResponseError(
+                f"{self.context}: {reason}: redirected to {location}; check the remote URL "
+                f"({method} {url} returned {response.status_code})",
+                http_status=response.status_code,
+            )
+        server_message = error_message(response)
         text = f"{self.context}: {reason}"
         if server_message:
             text += f": {server_message}"
         text += f" ({method} {url} returned {response.status_code})"
+        if response.status_code == 401 and self.login_hint:
+            text += f". {self.login_hint}"
         raise ResponseError(text, http_status=response.status_code, server_message=server_message)
 
+    @property
+    def login_hint(self) -> str | None:
+        """What to suggest when the server refuses the credentials."""
+        return None
+
     def transport_error(self, error: Exception, method: str, url: str) -> ConnectionFailedError:
+        load_httpx()
         import httpx
 
         if isinstance(error, httpx.TimeoutException):
@@ -179,9 +229,20 @@ class HttpClient:
 class LifecycleClient(HttpClient):
     """HttpClient bound to one Lifecycle URL: paths are relative to ``<url>/api/v1``."""
 
-    def __init__(self, base_url: str, *, token: str | None = None, insecure: bool = False) -> None:
-        super().__init__(target=f"Racetrack at {base_url}", token=token, insecure=insecure)
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        insecure: bool = False,
+        debug: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(target=f"Racetrack at {base_url}", token=token, insecure=insecure, debug=debug)
         self.base_url = base_url.rstrip("/")
+
+    @property
+    def login_hint(self) -> str | None:
+        return f"Log in again with: racetrack login <token> --remote {self.base_url}"
 
     def api_url(self, path: str) -> str:
         return f"{self.base_url}/api/v1/{path.lstrip('/')}"

@@ -28,8 +28,8 @@ class RacetrackGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, typer.TyperException):
-            raise
+        except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
+            raise  # the framework's own handling (usage errors, exit codes, closed pipes)
         except RacetrackError as e:
             _output(ctx).error(str(e))
             raise typer.Exit(EXIT_ERROR) from None

@@ -89,4 +89,4 @@ def _spinner(out: Output) -> AbstractContextManager[Any]:
         return nullcontext()
     from rich.console import Console
 
-    return Console().status("deployment requested...", spinner="dots")
+    return Console().status("waiting for the deployment to start...", spinner="dots")

@@ -19,9 +19,8 @@ WIDTH = 100
 
 
 def _walk(command: Any, parent: Any, name: str) -> Iterator[tuple[str, str]]:
-    ctx = command.context_class(
-        command, info_name=name, parent=parent, terminal_width=WIDTH, max_content_width=WIDTH
-    )
+    settings = {**command.context_settings, "terminal_width": WIDTH, "max_content_width": WIDTH}
+    ctx = command.context_class(command, info_name=name, parent=parent, **settings)
     yield ctx.command_path, command.get_help(ctx)
     if hasattr(command, "list_commands"):
         for sub_name in command.list_commands(ctx):
@@ -62,7 +61,9 @@ def main(argv: list[str]) -> int:
     updated = apply(current)
     if mode == "--check":
         if updated != current:
-            sys.stderr.write(f"{path} is out of date: run python -m racetrack.client.reference --write {path}\n")
+            sys.stderr.write(
+                f"{path} is out of date: run python -m racetrack.client.reference --write {path}\n"
+            )
             return 1
         return 0
     path.write_text(updated, encoding="utf-8")

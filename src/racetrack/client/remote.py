@@ -53,9 +53,16 @@ def infer_lifecycle_url(value: str) -> str:
 
 
 def resolve_remote(config: ClientConfig, remote: str | None = None) -> Remote:
-    """Resolve ``--remote`` (or the current remote when ``None``) to a Lifecycle URL."""
+    """Resolve ``--remote`` (or the current remote when ``None``) to a Lifecycle URL.
+
+    A bare word that is not a saved alias (``prod``) is refused rather than taken for a host.
+    """
     explicit = bool(remote)
-    given = remote if remote else config.lifecycle_url
+    given = (remote if remote else config.lifecycle_url).strip()
     alias = given if given in config.lifecycle_url_aliases else None
+    if alias is None and given and not any(c in given for c in ".:/") and given != "localhost":
+        raise ConfigError(
+            f'unknown remote alias "{given}": save it with racetrack set alias {given} <url>, or give a URL'
+        )
     target = config.lifecycle_url_aliases[given] if alias else given
     return Remote(url=infer_lifecycle_url(target), alias=alias, explicit=explicit)

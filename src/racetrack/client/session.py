@@ -78,7 +78,7 @@ def open_session(
     if announce and not resolved.explicit:
         state.out.info(f"Using current remote: {resolved.describe()}")
     token = config.user_auths.get(resolved.url) or None
-    client = LifecycleClient(resolved.url, token=token, insecure=state.insecure)
+    client = LifecycleClient(resolved.url, token=token, insecure=state.insecure, debug=state.out.debug)
     state._clients.append(client)
     if token is None and require_auth and auth_required(client):
         raise AuthError(

@@ -2,7 +2,8 @@
 
 Every Deployment row records its ``owner``, the instance id of the process that accepted it.
 A dispatcher thread claims this process's queued rows (``start_time`` unset) one at a time —
-on PostgreSQL with ``SELECT ... FOR UPDATE SKIP LOCKED`` — and hands them to the pool; a
+on PostgreSQL with ``SELECT ... FOR UPDATE SKIP LOCKED`` — and runs each in its own thread
+(at most ``deployment_workers`` at once); a
 heartbeat thread stamps ``heartbeat_time`` on the rows being run. At startup (and then
 periodically, from the sync loop) in-progress rows left by a dead process are failed with
 "halted due to server restart": on SQLite every row owned by another instance (one process
@@ -13,8 +14,8 @@ per database file), on PostgreSQL rows whose heartbeat is older than
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from loguru import logger
@@ -52,13 +53,12 @@ class DeploymentWorker:
         self._slots = threading.Semaphore(settings.deployment_workers)
         self._running: set[str] = set()
         self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
         self._threads: list[threading.Thread] = []
+        self._runners: dict[str, threading.Thread] = {}
 
     def start(self) -> None:
         self.halt_abandoned(at_startup=True)
         self._stop.clear()
-        self._pool = ThreadPoolExecutor(self._settings.deployment_workers, thread_name_prefix="deployment")
         self._threads = [
             threading.Thread(target=self._dispatch_loop, name="deployment-dispatcher", daemon=True),
             threading.Thread(target=self._heartbeat_loop, name="deployment-heartbeat", daemon=True),
@@ -67,15 +67,23 @@ class DeploymentWorker:
             thread.start()
         self._wake.set()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop claiming; running deployments are told to stop and waited for."""
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop claiming; tell running deployments to stop and wait for them up to ``timeout``.
+
+        A deployment busy in a step that cannot be interrupted (a build) is left behind: its
+        thread is a daemon, and the next start marks the deployment halted.
+        """
         self._stop.set()
         self._wake.set()
         for thread in self._threads:
             thread.join(timeout)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        with self._lock:
+            runners = list(self._runners.values())
+        deadline = time.monotonic() + timeout
+        for runner in runners:
+            runner.join(max(0.0, deadline - time.monotonic()))
+        if any(runner.is_alive() for runner in runners):
+            logger.warning("deployments still running at shutdown were left behind", count=len(runners))
 
     def wake(self) -> None:
         """A deployment was queued: claim it now rather than at the next poll."""
@@ -128,10 +136,16 @@ class DeploymentWorker:
                 if deployment_id is None:
                     self._slots.release()
                     break
+                runner = threading.Thread(
+                    target=self._execute,
+                    args=(deployment_id,),
+                    name=f"deployment-{deployment_id[:8]}",
+                    daemon=True,
+                )
                 with self._lock:
                     self._running.add(deployment_id)
-                assert self._pool is not None
-                self._pool.submit(self._execute, deployment_id)
+                    self._runners[deployment_id] = runner
+                runner.start()
 
     def _execute(self, deployment_id: str) -> None:
         try:
@@ -141,6 +155,7 @@ class DeploymentWorker:
         finally:
             with self._lock:
                 self._running.discard(deployment_id)
+                self._runners.pop(deployment_id, None)
             self._slots.release()
             self._wake.set()
 

@@ -86,7 +86,9 @@ class AccessGate:
             if stale is None:
                 raise
             self._metrics.cache_recovered.inc()
-            logger.warning("Lifecycle failed, using a cached authorisation", error=str(e), requestId=request_id)
+            logger.warning(
+                "Lifecycle failed, using a cached authorisation", error=str(e), requestId=request_id
+            )
             return stale
 
     def _fetch(

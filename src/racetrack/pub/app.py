@@ -26,6 +26,9 @@ from racetrack.pub.settings import PubSettings
 
 _Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 _SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+KEEPALIVE_SECONDS = 3.0
+"""Idle pooled connections are closed after this, below uvicorn's default 5 s keep-alive, so
+PUB never sends a request on a connection the job is just closing."""
 
 
 class PubApp:
@@ -63,7 +66,10 @@ class PubApp:
             if route in JOB_ROUTE_KINDS:
                 if self.session is None:
                     await self.startup()
-                await self.proxy.handle(scope, receive, send, remainder)
+                try:
+                    await self.proxy.handle(scope, receive, send, remainder)
+                except Exception:
+                    await self._panic(scope, send)
                 return
             handler = self._handlers.get(route)
             if handler is None or remainder not in ("", "/"):
@@ -85,7 +91,7 @@ class PubApp:
             connector = aiohttp.TCPConnector(
                 limit=0,
                 limit_per_host=self.settings.max_connections_per_host,
-                keepalive_timeout=60,
+                keepalive_timeout=KEEPALIVE_SECONDS,
                 ttl_dns_cache=10,
             )
             self.session = aiohttp.ClientSession(
@@ -129,6 +135,15 @@ class PubApp:
                 await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def _panic(self, scope: Scope, send: Send) -> None:
+        """Count and log an unexpected failure; answer 500 if the response has not started."""
+        self.metrics.panic_errors.inc()
+        logger.exception("Unexpected failure of a job call", path=scope["path"])
+        try:
+            await send_json(send, 500, {"error": "Proxy request error: unexpected failure of the gateway"})
+        except Exception:  # the response had started: the server ends the connection
+            pass
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Websocket pass-through (spec §11) is not implemented yet: refuse the handshake.

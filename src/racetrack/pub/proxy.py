@@ -75,6 +75,7 @@ class JobProxy:
         self.metrics = metrics
         self.session: aiohttp.ClientSession | None = None  # set by the app at start-up
         self._auth_debug = settings.auth_debug
+        self._access_log = settings.access_log
         self._max_body = settings.max_body_bytes
         self._scheme = settings.forward_to_protocol
         self._tracing_name = settings.request_tracing_header
@@ -347,11 +348,12 @@ class JobProxy:
             job_metrics.response_time_histogram.observe(elapsed)
             self.metrics.overall_response_time.inc(time.perf_counter() - started)
         job_metrics.response_code(status).inc()
-        logger.info(
-            "Proxy request done",
-            jobName=target.name, jobVersion=target.version, jobPath=job_path, caller=decision.caller,
-            status=status, duration=round(time.perf_counter() - started, 6), requestId=request_id,
-        )  # fmt: skip
+        if self._access_log:
+            logger.info(
+                "Proxy request done",
+                jobName=target.name, jobVersion=target.version, jobPath=job_path, caller=decision.caller,
+                status=status, duration=round(time.perf_counter() - started, 6), requestId=request_id,
+            )  # fmt: skip
 
     async def _stream_response(
         self, send: Send, receive: Receive, response: aiohttp.ClientResponse, body_state: _BodyState

@@ -24,6 +24,7 @@ STANDIN_JOB = Path(__file__).with_name("standin_job.py")
 STANDIN_COMMAND = ["{python}", str(STANDIN_JOB), "--port", "{port}"]
 FAST = {
     "supervise_interval": 0.1,
+    "memory_check_interval": 0.1,
     "restart_backoff_min": 0.3,
     "restart_backoff_max": 2.0,
     "stop_timeout": 2.0,
@@ -31,7 +32,9 @@ FAST = {
 }
 
 
-def make_context(data_dir: Path, settings: dict[str, Any] | None = None, key: bytes | None = None) -> PluginContext:
+def make_context(
+    data_dir: Path, settings: dict[str, Any] | None = None, key: bytes | None = None
+) -> PluginContext:
     fernet = Fernet(key or Fernet.generate_key())
     return PluginContext(
         data_dir=data_dir, settings=settings or {}, encrypt=fernet.encrypt, decrypt=fernet.decrypt

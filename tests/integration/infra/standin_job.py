@@ -32,7 +32,9 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         if url.path == "/live":
-            self._json(200, {"live": True, "deployment_timestamp": int(os.environ["JOB_DEPLOYMENT_TIMESTAMP"])})
+            self._json(
+                200, {"live": True, "deployment_timestamp": int(os.environ["JOB_DEPLOYMENT_TIMESTAMP"])}
+            )
         elif url.path == "/ready":
             self._json(200, {"ready": True})
         elif url.path == "/metrics":

@@ -155,3 +155,13 @@ def admin_token(client: TestClient) -> str:
 @pytest.fixture
 def auth(admin_token: str) -> dict[str, str]:
     return {"X-Racetrack-Auth": admin_token}
+
+
+@pytest.fixture
+def auth_for() -> Callable[[TestClient], dict[str, str]]:
+    """Log in as admin on another client (an app built by ``make_app``)."""
+
+    def headers(client: TestClient) -> dict[str, str]:
+        return {"X-Racetrack-Auth": login(client)}
+
+    return headers

@@ -137,7 +137,9 @@ class FakeTarget:
         for _ in range(request.replicas):
             server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(env, request.deployment_id))
             server.daemon_threads = True
-            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            )
             thread.start()
             started.append(
                 Instance(

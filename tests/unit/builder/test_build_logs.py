@@ -31,7 +31,9 @@ def test_readable_from_another_instance_while_written(tmp_path: Path) -> None:
 def test_secrets_are_masked_in_plain_and_url_quoted_form(tmp_path: Path) -> None:
     log = BuildLog(tmp_path / "d3.log", secrets=["p@ss word/1", ""])
     log.add_secrets(["tok3n"])
-    log.write("cloning https://user:p%40ss%20word%2F1@host/repo with p@ss word/1 and tok3n and p%40ss+word%2F1")
+    log.write(
+        "cloning https://user:p%40ss%20word%2F1@host/repo with p@ss word/1 and tok3n and p%40ss+word%2F1"
+    )
     text = log.read()
     assert "p@ss" not in text and "p%40ss" not in text and "tok3n" not in text
     assert text.count("***") == 4

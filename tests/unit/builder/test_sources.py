@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import shutil
 import stat
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from racetrack.builder.sources import _clone_failure, _display_url, _git_environ
 from racetrack.core.errors import DeploymentError, InvalidInputError
 from racetrack.manifest import Manifest, parse_manifest
 from racetrack.plugins.interfaces import GitCredentials
+from tests.conftest import require
 
 MANIFEST_YAML = "name: adder\nversion: 0.0.1\n"
 
@@ -166,9 +169,33 @@ def test_credentials_go_to_the_helper_environment_not_the_url() -> None:
     assert env["RACETRACK_GIT_PASSWORD"] == "s3cret" and env["RACETRACK_GIT_HOST"] == "example.com"
     assert env["GIT_TERMINAL_PROMPT"] == "0"
     count = int(env["GIT_CONFIG_COUNT"])
-    helpers = [env[f"GIT_CONFIG_VALUE_{i}"] for i in range(count) if env[f"GIT_CONFIG_KEY_{i}"] == "credential.helper"]
+    helpers = [
+        env[f"GIT_CONFIG_VALUE_{i}"]
+        for i in range(count)
+        if env[f"GIT_CONFIG_KEY_{i}"] == "credential.helper"
+    ]
     assert helpers[-2] == ""  # the host's own helpers are reset
     assert "s3cret" not in helpers[-1]
+
+
+def test_credential_helper_answers_only_for_the_remote_host() -> None:
+    require(shutil.which("git") is not None, "git is not installed")
+    env = _git_environment("https://git.example.com:8443/r.git", GitCredentials("bob", "s3cret"))
+
+    def fill(host: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "credential", "fill"],
+            input=f"protocol=https\nhost={host}\n\n",
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    answer = fill("git.example.com:8443")
+    assert "username=bob" in answer.stdout and "password=s3cret" in answer.stdout
+    other = fill("evil.example.com")
+    assert other.returncode != 0 and "s3cret" not in other.stdout + other.stderr
 
 
 @pytest.mark.parametrize(
@@ -176,7 +203,8 @@ def test_credentials_go_to_the_helper_environment_not_the_url() -> None:
     [
         (
             "fatal: could not read Username for 'https://h': terminal prompts disabled",
-            "cannot clone https://h/r: authentication failed — set git credentials with `racetrack set credentials`",
+            "cannot clone https://h/r: authentication failed — "
+            "set git credentials with `racetrack set credentials`",
         ),
         ("remote: Repository not found.\nfatal: repository 'https://h/r/' not found", "repository not found"),
         ("fatal: unable to access 'https://h/r/': Could not resolve host: h", "could not resolve host h"),

@@ -103,10 +103,14 @@ def fake_build(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 def test_env_is_built_once_then_reused(tmp_path: Path, fake_build: list[Path]) -> None:
     log = BuildLog(tmp_path / "b.log")
-    key, env = ensure_environment(recipe(tmp_path), envs_dir=tmp_path / "envs", build_env={}, log=log, cwd=tmp_path)
+    key, env = ensure_environment(
+        recipe(tmp_path), envs_dir=tmp_path / "envs", build_env={}, log=log, cwd=tmp_path
+    )
     assert env == tmp_path / "envs" / key and (env / MARKER).is_file()
     assert fake_build[0].name.startswith(".tmp-")  # built aside, renamed into place
-    again = ensure_environment(recipe(tmp_path), envs_dir=tmp_path / "envs", build_env={}, log=log, cwd=tmp_path)
+    again = ensure_environment(
+        recipe(tmp_path), envs_dir=tmp_path / "envs", build_env={}, log=log, cwd=tmp_path
+    )
     assert again == (key, env) and len(fake_build) == 1
     assert f"reusing job environment env:{key[:12]}" in log.read()
 
@@ -128,7 +132,11 @@ def test_concurrent_builds_of_one_key_build_once(tmp_path: Path, fake_build: lis
     def build() -> None:
         results.append(
             ensure_environment(
-                the_recipe, envs_dir=tmp_path / "envs", build_env={}, log=BuildLog(tmp_path / "b"), cwd=tmp_path
+                the_recipe,
+                envs_dir=tmp_path / "envs",
+                build_env={},
+                log=BuildLog(tmp_path / "b"),
+                cwd=tmp_path,
             )
         )
 
@@ -148,7 +156,11 @@ def test_failed_build_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(venv_module, "_build", failing)
     with pytest.raises(RuntimeError):
         ensure_environment(
-            recipe(tmp_path), envs_dir=tmp_path / "envs", build_env={}, log=BuildLog(tmp_path / "b"), cwd=tmp_path
+            recipe(tmp_path),
+            envs_dir=tmp_path / "envs",
+            build_env={},
+            log=BuildLog(tmp_path / "b"),
+            cwd=tmp_path,
         )
     assert [p.name for p in (tmp_path / "envs").iterdir()] == [".locks"]
 

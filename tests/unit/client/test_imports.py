@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
@@ -66,3 +67,24 @@ def test_cli_imports_no_server_dependency(argv: tuple[str, ...]) -> None:
 @pytest.mark.parametrize("argv", [(), ("--help",)])
 def test_cli_start_up_defers_heavy_libraries(argv: tuple[str, ...]) -> None:
     assert offenders(loaded_modules(*argv), LAZY_PACKAGES) == []
+
+
+def test_talking_to_a_server_loads_httpx_without_its_cli() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    modules = loaded_modules("list", "--remote", f"http://127.0.0.1:{port}")
+    assert "httpx" in modules
+    assert offenders(modules, SERVER_PACKAGES) == []
+    assert offenders(modules, ["httpx._main", "rich", "pygments", "click"]) == []
+
+
+def test_httpx_cli_stays_importable_after_the_trick() -> None:
+    code = (
+        "import sys\n"
+        "from racetrack.client.http import load_httpx\n"
+        "load_httpx()\n"
+        "import httpx, httpx._main\n"
+        "assert callable(httpx.Client) and callable(httpx._main.main)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from racetrack.client.commands.jobs import Column, jobs_table
 
-from .conftest import Cli
+from .conftest import Cli, write_config
 from .fake_lifecycle import ADMIN_TOKEN, FakeLifecycle
 
 
@@ -225,3 +226,81 @@ def test_job_name_completion_fails_silently(lifecycle: FakeLifecycle) -> None:
     lifecycle.stop()
     ctx: Any = get_command(app).make_context("racetrack", ["logs", "x"], resilient_parsing=True)
     assert complete_job_name(ctx, "a") == []
+
+
+def test_rejected_token_suggests_logging_in_again(cli: Cli, logged_in: FakeLifecycle) -> None:
+    logged_in.tokens.pop(ADMIN_TOKEN)
+    result = cli("list")
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.endswith(
+        f"Lifecycle response error: Unauthorized: missing or invalid auth token "
+        f"(GET {logged_in.lifecycle_url}/api/v1/job returned 401). "
+        f"Log in again with: racetrack login <token> --remote {logged_in.lifecycle_url}"
+    )
+
+
+def test_follow_on_a_server_without_log_streaming(
+    cli: Cli, logged_in: FakeLifecycle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logged_in.add_job("adder", "0.0.1")
+    original = logged_in._job_route
+
+    def no_stream(name: str, version: str, rest: list[str], request: Any, handler: Any) -> tuple[int, Any]:
+        if rest == ["logs", "stream"]:
+            return 404, {"detail": "Not Found"}
+        return original(name, version, rest, request, handler)
+
+    monkeypatch.setattr(logged_in, "_job_route", no_stream)
+    result = cli("logs", "adder", "-f")
+    assert result.exit_code == 1
+    assert "doesn't offer log streaming" in result.stderr
+
+
+def test_verbose_logs_each_request(cli: Cli, logged_in: FakeLifecycle) -> None:
+    logged_in.add_job("adder", "0.0.1")
+    result = cli("-v", "list")
+    assert result.exit_code == 0
+    assert re.search(
+        rf"DEBUG GET {re.escape(logged_in.lifecycle_url)}/api/v1/job -> 200 \(\d+ ms\)", result.stderr
+    )
+    assert result.stdout.startswith("NAME")
+
+
+def test_current_remote_is_announced_with_its_alias(
+    cli: Cli, lifecycle: FakeLifecycle, config_path: Path, tty: None
+) -> None:
+    write_config(
+        config_path,
+        {
+            "lifecycle_url": "local",
+            "lifecycle_url_aliases": {"local": lifecycle.url},
+            "user_auths": {lifecycle.lifecycle_url: ADMIN_TOKEN},
+        },
+    )
+    result = cli("list")
+    assert result.stdout.splitlines()[0].endswith(
+        f"INFO Using current remote: {lifecycle.lifecycle_url} (local)"
+    )
+
+
+def test_redirects_are_not_followed_with_the_token(
+    cli: Cli, logged_in: FakeLifecycle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = logged_in.handle
+
+    def redirecting(request: Any, handler: Any) -> tuple[int, Any]:
+        if request.path.endswith("/api/v1/job"):
+            handler.send_response(307)
+            handler.send_header("Location", "https://elsewhere.example.org/steal")
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return -1, None
+        return original(request, handler)
+
+    monkeypatch.setattr(logged_in, "handle", redirecting)
+    result = cli("list")
+    assert result.exit_code == 1
+    assert "Temporary Redirect: redirected to https://elsewhere.example.org/steal; check the remote URL" in (
+        result.stderr
+    )

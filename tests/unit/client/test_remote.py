@@ -56,3 +56,14 @@ def test_explicit_remote_overrides_current_remote() -> None:
 
 def test_ipv6_loopback_counts_as_local() -> None:
     assert resolve_remote(ClientConfig(), "http://[::1]:7000").is_local
+
+
+def test_bare_word_that_is_no_alias_is_refused() -> None:
+    with pytest.raises(
+        ConfigError, match='unknown remote alias "prod": save it with racetrack set alias prod'
+    ):
+        resolve_remote(ClientConfig(), "prod")
+
+
+def test_localhost_is_a_host_not_an_alias() -> None:
+    assert resolve_remote(ClientConfig(), "localhost").url == "https://localhost/lifecycle"

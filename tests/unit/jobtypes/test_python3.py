@@ -43,7 +43,9 @@ def runtime_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def workspace(tmp_path: Path) -> Path:
     path = tmp_path / "job"
     (path / "src").mkdir(parents=True)
-    (path / "src" / "adder.py").write_text("class Adder:\n    def perform(self, a, b):\n        return a + b\n")
+    (path / "src" / "adder.py").write_text(
+        "class Adder:\n    def perform(self, a, b):\n        return a + b\n"
+    )
     (path / "requirements.txt").write_text("six\n")
     return path
 
@@ -51,7 +53,9 @@ def workspace(tmp_path: Path) -> Path:
 def test_local_recipe(workspace: Path, runtime_dir: Path) -> None:
     job_type = python3.Python3JobType("1.2.3")
     recipe = job_type.local_recipe(
-        manifest(entrypoint_path="src/adder.py", entrypoint_class="Adder", requirements_path="requirements.txt"),
+        manifest(
+            entrypoint_path="src/adder.py", entrypoint_class="Adder", requirements_path="requirements.txt"
+        ),
         workspace,
     )
     assert recipe.python == f"{sys.version_info.major}.{sys.version_info.minor}"

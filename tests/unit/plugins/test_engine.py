@@ -98,11 +98,15 @@ def no_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(PLUGINS_ENV_VAR, "")
 
 
-def make_engine(tmp_path: Path, *plugins: object, settings: dict[str, dict[str, Any]] | None = None) -> PluginEngine:
+def make_engine(
+    tmp_path: Path, *plugins: object, settings: dict[str, dict[str, Any]] | None = None
+) -> PluginEngine:
     return PluginEngine(tmp_path, settings or {}, identity, identity, extra_plugins=plugins)
 
 
-def test_builtin_entry_points_register_python3_and_local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_builtin_entry_points_register_python3_and_local(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(PLUGINS_ENV_VAR)
     engine = make_engine(tmp_path)
     assert set(engine.plugin_names()) >= {"python3", "local"}
@@ -112,7 +116,9 @@ def test_builtin_entry_points_register_python3_and_local(tmp_path: Path, monkeyp
     assert (tmp_path / "local").is_dir() and (tmp_path / "python3").is_dir()
 
 
-def test_racetrack_plugins_env_var_limits_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_racetrack_plugins_env_var_limits_entry_points(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(PLUGINS_ENV_VAR, "python3, nonexistent")
     engine = make_engine(tmp_path)
     assert engine.plugin_names() == ["python3"]
@@ -217,12 +223,16 @@ def test_choose_target_rules(tmp_path: Path) -> None:
     assert two.choose_target(None, "local").name == "local"
     with pytest.raises(InvalidInputError) as info:
         two.choose_target(None, None)
-    assert str(info.value) == "Multiple infrastructure targets available: ['docker', 'local']. Please pick one."
+    assert (
+        str(info.value) == "Multiple infrastructure targets available: ['docker', 'local']. Please pick one."
+    )
     with pytest.raises(DeploymentError, match="default infrastructure target 'k8s' is not installed"):
         two.choose_target(None, "k8s")
 
     none = make_engine(tmp_path / "none")
-    with pytest.raises(DeploymentError, match="No infrastructure targets available. Install appropriate plugin."):
+    with pytest.raises(
+        DeploymentError, match="No infrastructure targets available. Install appropriate plugin."
+    ):
         none.choose_target(None, None)
 
 
@@ -275,7 +285,9 @@ def test_post_job_deploy_through_the_hook_relay(tmp_path: Path) -> None:
 
     class Listener:
         @hookimpl
-        def post_job_deploy(self, manifest: Any, job: Any, image_name: str, deployer_username: str | None) -> None:
+        def post_job_deploy(
+            self, manifest: Any, job: Any, image_name: str, deployer_username: str | None
+        ) -> None:
             seen.append((manifest, job, image_name, deployer_username))
 
     engine = make_engine(tmp_path, Listener())
@@ -323,3 +335,9 @@ def test_plugin_hooks_have_tests() -> None:
     source = "".join(p.read_text() for p in Path(__file__).parent.glob("test_*.py"))
     missing = [hook for hook in hooks if f"def test_{hook}" not in source]
     assert not missing, f"hooks without a test named test_<hook>...: {missing}"
+
+
+def test_plugin_hooks_are_documented() -> None:
+    hooks = [name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "racetrack_spec")]
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "infrastructure.md").read_text()
+    assert [hook for hook in hooks if f"`{hook}(" not in docs] == []

@@ -115,3 +115,24 @@ def test_job_call_without_lifespan_opens_the_session_lazily() -> None:
     assert response.json()["error"].startswith(
         "Proxy request error: Getting job details: Lifecycle is unreachable"
     )
+
+
+def test_unexpected_failure_of_a_job_call_is_a_counted_json_500() -> None:
+    class BrokenAuthorizer:
+        async def authorize(self, call: Any, token: str | None, request_id: str) -> Any:
+            raise ZeroDivisionError("bug")
+
+    app = create_app(settings(), authorizer=BrokenAuthorizer())
+
+    async def call() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://pub") as client:
+            try:
+                return await client.get("/pub/job/adder/1.0.0/x"), await client.get("/metrics")
+            finally:
+                await app.shutdown()
+
+    response, metrics = asyncio.run(call())
+    assert response.status_code == 500
+    assert response.json() == {"error": "Proxy request error: unexpected failure of the gateway"}
+    assert "pub_panic_errors_total 1.0" in metrics.text

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import typer
 
-from racetrack.client.errors import ClientError
+from racetrack.client.errors import ClientError, ResponseError
 from racetrack.client.options import RemoteOption, cli_state
 
 if TYPE_CHECKING:
@@ -79,8 +79,9 @@ def column_value(job: dict[str, Any], column: Column, now: float | None = None) 
     from racetrack.client.humanize import time_ago
 
     if column is Column.job_type:
-        manifest = job.get("manifest") if isinstance(job.get("manifest"), dict) else {}
-        return str(job.get("job_type_version") or (manifest or {}).get("jobtype") or "")
+        manifest = job.get("manifest")
+        jobtype = manifest.get("jobtype") if isinstance(manifest, dict) else None
+        return str(job.get("job_type_version") or jobtype or "")
     if column is Column.infrastructure:
         return str(job.get("infrastructure_target") or "")
     if column is Column.deployed_by:
@@ -210,7 +211,11 @@ def call(
         state.out.data(curl_command(url, session.token, body))
         return
     pub = HttpClient(
-        target=f"PUB at {pub_url}", token=session.token, insecure=state.insecure, context="Job response error"
+        target=f"PUB at {pub_url}",
+        token=session.token,
+        insecure=state.insecure,
+        context="Job response error",
+        debug=state.out.debug,
     )
     try:
         response = pub.send("POST", url, json_body=body)
@@ -257,6 +262,13 @@ def logs(
                 state.out.data(line)
         except KeyboardInterrupt:
             return
+        except ResponseError as e:
+            if e.http_status in (404, 405):
+                raise ClientError(
+                    f"Racetrack at {session.remote.url} doesn't offer log streaming "
+                    "(GET /api/v1/job/NAME/VERSION/logs/stream); use racetrack logs without --follow"
+                ) from e
+            raise
         finally:
             session.client.close()
         return

@@ -17,7 +17,6 @@ import typer
 from racetrack.client.errors import ClientError
 
 DATA_DIR_ENV = "RACETRACK_DATA_DIR"
-DEFAULT_PORTS = {"lifecycle": 7002, "pub": 7005}
 
 
 class Component(StrEnum):
@@ -67,7 +66,15 @@ def up(
 
 def serve(
     component: Annotated[Component, typer.Argument(help="The component to run.", case_sensitive=False)],
-    host: HostOption = "127.0.0.1",
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host",
+            metavar="HOST",
+            help="Interface to listen on [default: the component's own, all interfaces].",
+            show_default=False,
+        ),
+    ] = None,
     port: Annotated[
         int | None,
         typer.Option(
@@ -75,12 +82,16 @@ def serve(
             min=1,
             max=65535,
             metavar="PORT",
-            help="Port to listen on [default: 7002 for lifecycle, 7005 for pub].",
+            help="Port to listen on [default: the component's own, from LIFECYCLE_PORT or PUB_PORT].",
             show_default=False,
         ),
     ] = None,
 ) -> None:
     """Run one component of a distributed Racetrack (configured through environment variables)."""
     server = _server_module()
-    name = component.value
-    server.run_component(name, host=host, port=port or DEFAULT_PORTS[name])
+    options: dict[str, Any] = {}
+    if host is not None:
+        options["host"] = host
+    if port is not None:
+        options["port"] = port
+    server.run_component(component.value, **options)

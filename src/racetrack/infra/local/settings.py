@@ -20,6 +20,8 @@ class LocalSettings(BaseModel):
     port_max: int = Field(17999, ge=1024, le=65535)
     # seconds between the supervisor's checks for crashed replicas and memory use
     supervise_interval: float = Field(0.5, gt=0)
+    # seconds between memory checks (each one reads /proc/<pid>/stat of every process on the host)
+    memory_check_interval: float = Field(1.0, gt=0)
     # first delay before restarting a crashed replica; doubled after each crash
     restart_backoff_min: float = Field(1.0, gt=0)
     # longest delay before restarting a crashed replica

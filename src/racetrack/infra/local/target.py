@@ -140,6 +140,7 @@ class LocalTarget:
         self._started = False
         self._stop_event = threading.Event()
         self._supervisor: threading.Thread | None = None
+        self._memory_checked = 0.0  # monotonic time of the last memory check
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -398,17 +399,20 @@ class LocalTarget:
 
     def check_replicas(self) -> None:
         """One supervisor round: record exits, enforce memory limits, restart what is due."""
-        with self._lock:
-            limited = {
-                r.pid
-                for job in self._jobs.values()
-                for d in job.deployments
-                if d.memory_max_bytes
-                for r in d.replicas
-                if r.pid is not None
-            }
-        rss = session_rss(limited) if limited else {}
         now = time.monotonic()
+        limited: set[int] = set()
+        if now - self._memory_checked >= self.settings.memory_check_interval:
+            self._memory_checked = now
+            with self._lock:
+                limited = {
+                    r.pid
+                    for job in self._jobs.values()
+                    for d in job.deployments
+                    if d.memory_max_bytes
+                    for r in d.replicas
+                    if r.pid is not None
+                }
+        rss = session_rss(limited) if limited else {}
         with self._lock:
             for job in list(self._jobs.values()):
                 changed = False
@@ -631,6 +635,8 @@ class LocalTarget:
 
     def list_jobs(self) -> list[JobRecord]:
         """Every job version with its status; live replicas get a quick ``/live`` probe."""
+        if self._started:
+            self.check_replicas()  # exits since the supervisor's last round count already
         with self._lock:
             current = [(job, self._current(job)) for job in self._jobs.values() if job.deployments]
             to_probe = [

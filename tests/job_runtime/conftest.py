@@ -1,0 +1,35 @@
+"""Fixtures for the job runtime tests (helpers live in job_runtime_support.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from job_runtime_support import AppFactory, JobProcess
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def jobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[AppFactory]:
+    factory = AppFactory(monkeypatch)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def job_process() -> Iterator[Callable[..., JobProcess]]:
+    started: list[JobProcess] = []
+
+    def start(directory: Path, *args: str, env: dict[str, str] | None = None) -> JobProcess:
+        process = JobProcess(directory, list(args), env or {})
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
