@@ -167,6 +167,7 @@ def _serve(app: ASGIApp, host: str, port: int) -> None:
         loop="uvloop",
         http="httptools",
         access_log=False,
+        proxy_headers=False,  # PUB appends the real peer to X-Forwarded-For itself
         log_config=None,
         timeout_graceful_shutdown=5,
     )

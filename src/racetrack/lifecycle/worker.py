@@ -1,4 +1,4 @@
-"""The deployment worker: runs queued deployments in a thread pool.
+"""The deployment worker: runs queued deployments in threads, a few at a time.
 
 Every Deployment row records its ``owner``, the instance id of the process that accepted it.
 A dispatcher thread claims this process's queued rows (``start_time`` unset) one at a time —
@@ -36,7 +36,7 @@ class DeploymentWorker:
 
     Args:
         db: the database.
-        settings: pool size, heartbeat interval, staleness threshold.
+        settings: parallel deployments, heartbeat interval, staleness threshold.
         instance_id: this process's id, recorded as each deployment's owner.
         run: runs one claimed deployment to its end (never raises); gets the stop event.
     """
