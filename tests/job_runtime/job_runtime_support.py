@@ -87,7 +87,9 @@ def free_port() -> int:
 class JobProcess:
     """A job served by ``python -m racetrack_job_runtime run`` in a subprocess."""
 
-    def __init__(self, directory: Path, args: list[str], env: dict[str, str], python: str = sys.executable) -> None:
+    def __init__(
+        self, directory: Path, args: list[str], env: dict[str, str], python: str = sys.executable
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = directory / f"job-{self.port}.log"
@@ -96,7 +98,7 @@ class JobProcess:
         full_env.update({"PYTHONUNBUFFERED": "1", **env})
         self.process = subprocess.Popen(
             [
-                sys.executable,
+                python,
                 "-m",
                 "racetrack_job_runtime",
                 "run",
