@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from job_runtime_support import AppFactory, JobProcess
+
+from tests.job_runtime.job_runtime_support import AppFactory, JobProcess
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from job_runtime_support import SAMPLES, AppFactory, write_job
 from prometheus_client.parser import text_string_to_metric_families
-
 from racetrack_job_runtime.errors import InitError
+
+from tests.job_runtime.job_runtime_support import SAMPLES, AppFactory, write_job
 
 pytestmark = pytest.mark.anyio
 SAMPLE = SAMPLES / "python-auxiliary-endpoints"
@@ -34,7 +34,9 @@ async def test_auxiliary_endpoints_map_errors_like_perform(jobs: AppFactory) -> 
     assert response.json()["type"] == "ZeroDivisionError"
 
 
-async def test_missing_leading_slash_is_added_and_only_post_is_served(jobs: AppFactory, tmp_path: Path) -> None:
+async def test_missing_leading_slash_is_added_and_only_post_is_served(
+    jobs: AppFactory, tmp_path: Path
+) -> None:
     source = """
     class Model:
         def perform(self):

@@ -10,10 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from job_runtime_support import SAMPLES, AppFactory
-
 from racetrack_job_runtime import call_job, call_job_async
 from racetrack_job_runtime.request import Request, request_context
+
+from tests.job_runtime.job_runtime_support import SAMPLES, AppFactory
 
 
 class FakePub:
@@ -32,7 +32,12 @@ class FakePub:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length)) if length else None
                 pub.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "body": body, "port": self.client_address[1]}
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": body,
+                        "port": self.client_address[1],
+                    }
                 )
                 time.sleep(pub.delay)
                 if pub.status != 200:
@@ -52,7 +57,7 @@ class FakePub:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/pub"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def close(self) -> None:
@@ -170,3 +175,12 @@ async def test_chain_sample_rounds_the_result_of_adder_and_propagates_tracing(
     failed = await client.post("/api/v1/perform", json={"numbers": [1]})
     assert failed.status_code == 500
     assert "401 Unauthorized" in failed.json()["error"]
+
+
+def test_default_timeout_is_ten_seconds() -> None:
+    import inspect
+
+    from racetrack_job_runtime.chain import DEFAULT_TIMEOUT, _call_job
+
+    assert DEFAULT_TIMEOUT == 10.0
+    assert inspect.signature(_call_job).parameters["timeout"].default == 10.0

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
-from job_runtime_support import AppFactory, write_job
-
 from racetrack_job_runtime.endpoint import MAX_DEMOTIONS, PROMOTE_AFTER
+
+from tests.job_runtime.job_runtime_support import AppFactory, client_for, write_job
 
 pytestmark = pytest.mark.anyio
 
@@ -66,8 +66,6 @@ async def test_calls_run_in_parallel_in_the_pool(jobs: AppFactory, tmp_path: Pat
 
 async def test_pool_size_comes_from_runtime_threads(jobs: AppFactory, tmp_path: Path) -> None:
     app = jobs.app(write_job(tmp_path, SOURCE), env={"RUNTIME_THREADS": "1"})
-    from job_runtime_support import client_for
-
     client = client_for(app)
     started = time.monotonic()
     responses = await asyncio.gather(*(client.post("/api/v1/sleep", json={"seconds": 0.2}) for _ in range(3)))
@@ -103,7 +101,9 @@ async def test_asyncio_run_works_in_promoted_calls(jobs: AppFactory, tmp_path: P
     assert names[-1] == threading.current_thread().name
 
 
-async def test_a_slow_call_sends_an_inline_endpoint_back_to_the_pool(jobs: AppFactory, tmp_path: Path) -> None:
+async def test_a_slow_call_sends_an_inline_endpoint_back_to_the_pool(
+    jobs: AppFactory, tmp_path: Path
+) -> None:
     client = jobs.client(write_job(tmp_path, SOURCE), env={"RUNTIME_INLINE_THRESHOLD_MS": "5"})
     for _ in range(PROMOTE_AFTER + 1):
         await client.post("/api/v1/perform")

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from job_runtime_support import SAMPLES, AppFactory, write_job
-
 from racetrack_job_runtime.errors import InitError
+
+from tests.job_runtime.job_runtime_support import SAMPLES, AppFactory, write_job
 
 pytestmark = pytest.mark.anyio
 ENV = {"JOB_NAME": "python-auxiliary-endpoints", "JOB_VERSION": "0.0.2"}
@@ -84,7 +84,9 @@ def _job_with_example(tmp_path: Path, example: str) -> Path:
 
 
 def test_docs_example_must_be_a_dict(jobs: AppFactory, tmp_path: Path) -> None:
-    with pytest.raises(InitError, match="^invalid docs input example: input example \\(for /perform endpoint\\)"):
+    with pytest.raises(
+        InitError, match="^invalid docs input example: input example \\(for /perform endpoint\\)"
+    ):
         jobs.app(_job_with_example(tmp_path, "[1, 2]"))
 
 
@@ -131,6 +133,6 @@ async def test_docs_input_examples_win_over_docs_input_example_for_perform(
     """
     client = jobs.client(write_job(tmp_path, source))
     doc = (await client.get("/openapi.json")).json()
-    assert doc["paths"]["/api/v1/perform"]["post"]["requestBody"]["content"]["application/json"]["example"] == {
-        "x": 2
-    }
+    assert doc["paths"]["/api/v1/perform"]["post"]["requestBody"]["content"]["application/json"][
+        "example"
+    ] == {"x": 2}

@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from job_runtime_support import write_job
-
 from racetrack_job_runtime.entrypoint import MODULE_NAME, instantiate_entrypoint
 from racetrack_job_runtime.errors import InitError
+
+from tests.job_runtime.job_runtime_support import write_job
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +48,9 @@ def test_no_class_in_module_is_an_init_error(tmp_path: Path) -> None:
 
 def test_several_classes_need_an_explicit_name(tmp_path: Path) -> None:
     write_job(tmp_path, "class A:\n    pass\n\nclass B:\n    pass\n")
-    with pytest.raises(InitError, match="multiple classes found in a module, the name should be set explicitly."):
+    with pytest.raises(
+        InitError, match="multiple classes found in a module, the name should be set explicitly."
+    ):
         instantiate_entrypoint("entrypoint.py", None)
     assert type(instantiate_entrypoint("entrypoint.py", "B")).__name__ == "B"
 
@@ -69,7 +71,8 @@ def test_helper_modules_next_to_the_entrypoint_are_importable(tmp_path: Path) ->
     (tmp_path / "src" / "helper_for_rt_test.py").write_text("VALUE = 7\n")
     write_job(
         tmp_path / "src",
-        "import helper_for_rt_test\n\nclass A:\n    def perform(self):\n        return helper_for_rt_test.VALUE\n",
+        "import helper_for_rt_test\n\nclass A:\n    def perform(self):\n"
+        "        return helper_for_rt_test.VALUE\n",
         filename="model.py",
     )
     assert instantiate_entrypoint("src/model.py", None).perform() == 7

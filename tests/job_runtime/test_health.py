@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from job_runtime_support import SAMPLES, AppFactory, client_for
-
 from racetrack_job_runtime.app import JobApp
 from racetrack_job_runtime.errors import summarize
 from racetrack_job_runtime.settings import Settings
+
+from tests.job_runtime.job_runtime_support import SAMPLES, AppFactory, client_for
 
 pytestmark = pytest.mark.anyio
 ENV = {

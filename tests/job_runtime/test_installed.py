@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from job_runtime_support import REPO, SAMPLES, JobProcess, require
+
+from tests.job_runtime.job_runtime_support import REPO, SAMPLES, JobProcess, require
 
 
 def _uv() -> str | None:
@@ -26,13 +27,25 @@ def job_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, timeout=120)
     requirements = SAMPLES / "python-requirements" / "requirements.txt"
     result = subprocess.run(
-        [uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), str(REPO / "job-runtime"),
-         "-r", str(requirements)],
+        [
+            uv,
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            str(venv / "bin" / "python"),
+            str(REPO / "job-runtime"),
+            "-r",
+            str(requirements),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
     )
-    require(result.returncode == 0, f"installing into a job environment failed (no package index?): {result.stderr}")
+    require(
+        result.returncode == 0,
+        f"installing into a job environment failed (no package index?): {result.stderr}",
+    )
     return venv
 
 
@@ -58,5 +71,14 @@ def test_requirements_sample_runs_in_its_own_environment(job_venv: Path, tmp_pat
 def test_job_environment_holds_only_the_runtime_and_its_few_dependencies(job_venv: Path) -> None:
     site = next((job_venv / "lib").glob("python*/site-packages"))
     installed = {p.name.split("-")[0].lower() for p in site.glob("*.dist-info")}
-    assert installed <= {"racetrack_job_runtime", "uvicorn", "httptools", "uvloop", "pyyaml", "click", "h11",
-                         "humanize", "typing_extensions"}, installed
+    assert installed <= {
+        "racetrack_job_runtime",
+        "uvicorn",
+        "httptools",
+        "uvloop",
+        "pyyaml",
+        "click",
+        "h11",
+        "humanize",
+        "typing_extensions",
+    }, installed

@@ -9,11 +9,11 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from job_runtime_support import SAMPLES, AppFactory
-
 from racetrack_job_runtime.logs import JsonFormatter, PlainFormatter, configure_logging
 from racetrack_job_runtime.request import Request, request_context
 from racetrack_job_runtime.settings import Settings
+
+from tests.job_runtime.job_runtime_support import SAMPLES, AppFactory
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_user_log_lines_inside_a_request_carry_its_tracing_id(stdout: io.StringI
         logging.getLogger("my_job").warning("inside")
     finally:
         request_context.reset(token)
-    assert "inside, tracing_id=trace-9, caller_name=\"User ann\"" in stdout.getvalue()
+    assert 'inside, tracing_id=trace-9, caller_name="User ann"' in stdout.getvalue()
 
 
 def test_a_job_may_replace_the_formatter_of_the_root_handlers(stdout: io.StringIO) -> None:
@@ -155,9 +155,13 @@ async def test_caller_name_is_logged_only_with_log_caller_name(
 
 
 @pytest.mark.anyio
-async def test_custom_tracing_and_caller_header_names(jobs: AppFactory, caplog: pytest.LogCaptureFixture) -> None:
+async def test_custom_tracing_and_caller_header_names(
+    jobs: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
     env = {"REQUEST_TRACING_HEADER": "traceparent", "CALLER_NAME_HEADER": "X-Who", "LOG_CALLER_NAME": "1"}
     client = jobs.client(SAMPLES / "python-class", "adder.py", "AdderModel", env)
     caplog.set_level(logging.INFO, logger="racetrack_job_runtime")
-    await client.post("/api/v1/perform", json={"numbers": [1]}, headers={"traceparent": "00-t", "X-Who": "me"})
+    await client.post(
+        "/api/v1/perform", json={"numbers": [1]}, headers={"traceparent": "00-t", "X-Who": "me"}
+    )
     assert (caplog.records[-1].tracing_id, caplog.records[-1].caller_name) == ("00-t", "me")

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from job_runtime_support import SAMPLES, AppFactory, write_job
 from prometheus_client.parser import text_string_to_metric_families
+
+from tests.job_runtime.job_runtime_support import SAMPLES, AppFactory, write_job
 
 pytestmark = pytest.mark.anyio
 
@@ -61,7 +62,9 @@ async def test_process_and_python_metrics_are_included(jobs: AppFactory) -> None
 
 
 async def test_internal_server_errors_are_counted(jobs: AppFactory, tmp_path: Path) -> None:
-    client = jobs.client(write_job(tmp_path, "class A:\n    def perform(self):\n        raise OSError('disk')\n"))
+    client = jobs.client(
+        write_job(tmp_path, "class A:\n    def perform(self):\n        raise OSError('disk')\n")
+    )
     assert (await client.post("/api/v1/perform")).status_code == 500
     assert value(parse((await client.get("/metrics")).text), "commons_internal_server_errors") == 1
 
@@ -120,4 +123,6 @@ async def test_exception_in_custom_metrics_keeps_builtin_metrics(
         response = await client.get("/metrics")
     assert response.status_code == 200
     assert "requests_started" in parse(response.text)
-    assert any("collecting custom metrics failed: metrics source down" in r.getMessage() for r in caplog.records)
+    assert any(
+        "collecting custom metrics failed: metrics source down" in r.getMessage() for r in caplog.records
+    )

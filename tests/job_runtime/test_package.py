@@ -10,7 +10,12 @@ from racetrack_job_runtime.docs_page import ASSETS, ASSETS_DIR, SWAGGER_UI_VERSI
 
 
 def test_public_names_are_exported() -> None:
-    assert set(racetrack_job_runtime.__all__) == {"__version__", "call_job", "call_job_async", "request_context"}
+    assert set(racetrack_job_runtime.__all__) == {
+        "__version__",
+        "call_job",
+        "call_job_async",
+        "request_context",
+    }
     for name in racetrack_job_runtime.__all__:
         assert getattr(racetrack_job_runtime, name) is not None
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from job_runtime_support import SAMPLES, AppFactory, write_job
+
+from tests.job_runtime.job_runtime_support import SAMPLES, AppFactory, write_job
 
 pytestmark = pytest.mark.anyio
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from job_runtime_support import SAMPLES, AppFactory, write_job
+
+from tests.job_runtime.job_runtime_support import SAMPLES, AppFactory, write_job
 
 pytestmark = pytest.mark.anyio
 ENV = {"JOB_NAME": "adder", "JOB_VERSION": "0.0.2"}
@@ -17,7 +18,8 @@ def client(jobs: AppFactory):
 
 
 @pytest.mark.parametrize(
-    "prefix", ["", "/pub/job/adder/0.0.2", "/pub/job/adder/latest", "/pub/job/adder/0.x", "/pub/fatman/adder/v"]
+    "prefix",
+    ["", "/pub/job/adder/0.0.2", "/pub/job/adder/latest", "/pub/job/adder/0.x", "/pub/fatman/adder/v"],
 )
 async def test_perform_is_reachable_under_every_prefix(client, prefix: str) -> None:
     response = await client.post(prefix + "/api/v1/perform", json={"numbers": [1, 2]})
@@ -43,7 +45,9 @@ async def test_home_page_comes_from_jobtype_extra_in_job_yaml(jobs: AppFactory) 
 
 
 @pytest.mark.parametrize("key", ["jobtype_extra", "python", "wrapper_properties", "golang"])
-async def test_home_page_is_read_from_deprecated_aliases_too(jobs: AppFactory, tmp_path: Path, key: str) -> None:
+async def test_home_page_is_read_from_deprecated_aliases_too(
+    jobs: AppFactory, tmp_path: Path, key: str
+) -> None:
     manifest = f"name: x\n{key}:\n  entrypoint_path: entrypoint.py\n  home_page: api/v1/webview/\n"
     directory = write_job(tmp_path, "class A:\n    pass\n", manifest=manifest)
     client = jobs.client(directory)
@@ -91,7 +95,10 @@ async def test_cors_headers_are_added_to_responses_of_cross_origin_calls(client,
     response = await client.post("/api/v1/perform", json={"numbers": [1]}, headers=headers)
     assert response.headers["access-control-allow-origin"] == "https://app.example.com"
     assert response.headers["access-control-allow-credentials"] == "true"
-    assert "access-control-allow-origin" not in (await client.post("/api/v1/perform", json={"numbers": []})).headers
+    assert (
+        "access-control-allow-origin"
+        not in (await client.post("/api/v1/perform", json={"numbers": []})).headers
+    )
     flask = jobs.client(SAMPLES / "python-ui-flask", "entrypoint.py", "JobEntrypoint")
     webview = await flask.get("/api/v1/webview/", headers=headers)
     assert webview.headers["access-control-allow-origin"] == "https://app.example.com"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from job_runtime_support import SAMPLES, AppFactory
-
 from racetrack_job_runtime.settings import JOBTYPE_EXTRA_KEYS
+
+from tests.job_runtime.job_runtime_support import SAMPLES, AppFactory
 
 pytestmark = pytest.mark.anyio
 SAMPLE_DIRS = sorted(p for p in SAMPLES.iterdir() if (p / "job.yaml").exists())
@@ -88,7 +88,9 @@ async def test_metrics_sample_perform_returns_a_number_in_range(jobs: AppFactory
     assert -1 <= (await client.post("/api/v1/perform", content=b"")).json() < 1
 
 
-async def test_requirements_sample_uses_its_requirement(jobs: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_requirements_sample_uses_its_requirement(
+    jobs: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "humanize", _fake_humanize())
     client = jobs.client(SAMPLES / "python-requirements", "entrypoint.py", "JobEntrypoint")
     assert (await client.post("/api/v1/perform", json={"size": 1234567})).json() == "fake 1234567"

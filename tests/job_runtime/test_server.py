@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import subprocess
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from job_runtime_support import SAMPLES, JobProcess, write_job
+
+from tests.job_runtime.job_runtime_support import SAMPLES, JobProcess, write_job
 
 StartJob = Callable[..., JobProcess]
 ENV = {"JOB_NAME": "adder", "JOB_VERSION": "0.0.2", "JOB_DEPLOYMENT_TIMESTAMP": "1700000123"}
@@ -28,7 +30,9 @@ def test_adder_sample_serves_perform_under_the_gateway_prefix(job_process: Start
     assert "Server is ready" in job.output()
 
 
-def test_server_answers_probes_while_init_runs_then_becomes_ready(tmp_path: Path, job_process: StartJob) -> None:
+def test_server_answers_probes_while_init_runs_then_becomes_ready(
+    tmp_path: Path, job_process: StartJob
+) -> None:
     write_job(
         tmp_path,
         """
@@ -103,7 +107,10 @@ def test_reading_stdin_at_init_fails_with_a_stack_trace(tmp_path: Path, job_proc
 
 
 def test_sigterm_lets_an_in_flight_request_finish(tmp_path: Path, job_process: StartJob) -> None:
-    write_job(tmp_path, "import time\n\nclass M:\n    def perform(self):\n        time.sleep(1)\n        return 'done'\n")
+    write_job(
+        tmp_path,
+        "import time\n\nclass M:\n    def perform(self):\n        time.sleep(1)\n        return 'done'\n",
+    )
     job = job_process(tmp_path, "entrypoint.py")
     job.wait_until_ready()
     with httpx.Client() as client:
@@ -136,7 +143,9 @@ def test_sigterm_stops_within_the_grace_period_even_with_a_stuck_request(
 
 
 def test_request_abandoned_by_the_client_is_logged(tmp_path: Path, job_process: StartJob) -> None:
-    write_job(tmp_path, "import time\n\nclass M:\n    def perform(self):\n        time.sleep(1)\n        return 1\n")
+    write_job(
+        tmp_path, "import time\n\nclass M:\n    def perform(self):\n        time.sleep(1)\n        return 1\n"
+    )
     job = job_process(tmp_path, "entrypoint.py")
     job.wait_until_ready()
     with pytest.raises(httpx.ReadTimeout):
@@ -155,8 +164,11 @@ def test_access_log_in_plain_text_skips_probes(job_process: StartJob) -> None:
     job.post("/api/v1/perform", json={"numbers": [1]}, headers={"X-Caller-Name": "User zoë".encode()})
     job.wait_for(lambda: "POST /api/v1/perform 200" in job.output(), timeout=5)
     output = job.output()
-    assert re.search(r'^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] INFO  POST /api/v1/perform 200, caller_name="User zoë"$',
-                     output, re.MULTILINE), output
+    assert re.search(
+        r'^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] INFO  POST /api/v1/perform 200, caller_name="User zoë"$',
+        output,
+        re.MULTILINE,
+    ), output
     assert "/metrics" not in output and "/health" not in output and "/ready" not in output
     assert "HTTP/1.1" not in output  # uvicorn's own access log is off
 
@@ -181,3 +193,18 @@ def test_command_line_usage() -> None:
         [sys.executable, "-m", "racetrack_job_runtime", "run"], capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 2 and "entrypoint_path" in result.stderr
+
+
+def test_invalid_runtime_setting_stops_the_start_with_a_one_line_error(tmp_path: Path) -> None:
+    write_job(tmp_path, "class A:\n    pass\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "racetrack_job_runtime", "run", "entrypoint.py"],
+        cwd=tmp_path,
+        env={**os.environ, "RUNTIME_THREADS": "many"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr == "error: RUNTIME_THREADS must be an integer, got 'many'\n"

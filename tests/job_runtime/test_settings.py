@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from racetrack_job_runtime.errors import InitError
 from racetrack_job_runtime.settings import ENV_VARS, Settings, home_page_of, read_jobtype_extra
 

@@ -6,9 +6,9 @@ import logging
 from pathlib import Path
 
 import pytest
-from job_runtime_support import SAMPLES, AppFactory, write_job
-
 from racetrack_job_runtime.errors import InitError
+
+from tests.job_runtime.job_runtime_support import SAMPLES, AppFactory, write_job
 
 pytestmark = pytest.mark.anyio
 SAMPLE = SAMPLES / "python-static-endpoints"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from job_runtime_support import SAMPLES, AppFactory, write_job
-
 from racetrack_job_runtime.errors import InitError
+
+from tests.job_runtime.job_runtime_support import SAMPLES, AppFactory, write_job
 
 pytestmark = pytest.mark.anyio
 FLASK = SAMPLES / "python-ui-flask"
@@ -161,7 +161,9 @@ def test_webview_app_with_wrong_arity_is_an_init_error(jobs: AppFactory, tmp_pat
         def webview_app(self, base_url):
             return lambda environ: None
     """
-    with pytest.raises(InitError, match="webview app must take 2 arguments \\(WSGI\\) or 3 arguments \\(ASGI\\)"):
+    with pytest.raises(
+        InitError, match="webview app must take 2 arguments \\(WSGI\\) or 3 arguments \\(ASGI\\)"
+    ):
         jobs.app(write_job(tmp_path, source))
 
 

@@ -26,9 +26,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    from racetrack_job_runtime.errors import JobRuntimeError
     from racetrack_job_runtime.server import run
+    from racetrack_job_runtime.settings import Settings
 
-    run(args.entrypoint_path, args.entrypoint_class or None, host=args.host, port=args.port)
+    try:
+        settings = Settings.from_env()
+    except JobRuntimeError as e:
+        sys.stderr.write(f"error: {e}\n")
+        raise SystemExit(2) from None
+    run(args.entrypoint_path, args.entrypoint_class or None, host=args.host, port=args.port, settings=settings)
 
 
 if __name__ == "__main__":

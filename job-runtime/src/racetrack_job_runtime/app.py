@@ -338,8 +338,9 @@ class JobApp:
                     await send_bytes(send, status, b"")  # a no-op on a closed connection
                     return status
             endpoint.record_duration(elapsed)
-        except asyncio.CancelledError:
-            self._cancelled(scope, endpoint, started)
+        except asyncio.CancelledError:  # the server is shutting down
+            self.metrics.requests_done += 1
+            logger.warning("Request cancelled before it finished: %s %s", scope["method"], _uri(scope))
             raise
         except BaseException as e:
             endpoint_metrics.errors += 1

@@ -102,9 +102,8 @@ def run(
     )
     server = uvicorn.Server(config)
     logger.info(
-        "Starting job %s %s from %s on %s:%d",
-        settings.job_name or "(unnamed)",
-        settings.job_version or "",
+        "Starting job %s from %s on %s:%d",
+        f"{settings.job_name} {settings.job_version}".strip() or "(unnamed)",
         entrypoint_path,
         host,
         port,

@@ -1,28 +1,19 @@
-"""Shared, expensive fixtures of the builder's integration tests: one real uv-built job env.
-
-Also puts the repository root on ``sys.path`` so ``tests.conftest`` and the helper modules
-import under a plain ``pytest`` run.
-"""
+"""Shared, expensive fixtures of the builder's integration tests: one real uv-built job env."""
 
 from __future__ import annotations
 
 import importlib.util
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-REPO = str(Path(__file__).resolve().parents[3])
-if REPO not in sys.path:
-    sys.path.append(REPO)
-
-from racetrack.builder import BuildLog, build_local_artifact  # noqa: E402
-from racetrack.jobtypes.python3 import Python3JobType  # noqa: E402
-from racetrack.manifest import Manifest, parse_manifest  # noqa: E402
-from racetrack.plugins.interfaces import Artifact, LocalRecipe  # noqa: E402
-from tests.conftest import require  # noqa: E402
+from racetrack.builder import BuildLog, build_local_artifact
+from racetrack.jobtypes.python3 import Python3JobType
+from racetrack.manifest import Manifest, parse_manifest
+from racetrack.plugins.interfaces import Artifact, LocalRecipe
+from tests.conftest import require
 
 ADDER = '''\
 import six

@@ -1,13 +1,11 @@
 """Helpers shared by the local target's unit and integration tests.
 
-Import as ``tests.integration.infra.local_kit`` (the test conftests put the repository root
-on ``sys.path``).
+Import as ``tests.integration.infra.local_kit``.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 import time
 import urllib.request
 from collections.abc import Callable
@@ -116,6 +114,3 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: floa
 
 def wait_live(address: str, timeout: float = 10.0) -> Any:
     return wait_for(lambda: get_json(address, "/live"), timeout)
-
-
-PYTHON = sys.executable

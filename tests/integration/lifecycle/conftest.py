@@ -7,7 +7,6 @@ in a temporary directory and on PostgreSQL in a database created for this test s
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,24 +15,15 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi import FastAPI
-from lifecycle_fakes import FakeBuilder, FakePlugin, FakeTarget
-from lifecycle_support import ADMIN_PASSWORD, INTERNAL_TOKEN, TestClient, login
 
 from racetrack.lifecycle import LifecycleSettings, create_app
 from racetrack.lifecycle.services.crypto import load_cipher
 from racetrack.plugins.engine import PluginEngine
+from tests.conftest import require
+from tests.integration.lifecycle.lifecycle_fakes import FakeBuilder, FakePlugin, FakeTarget
+from tests.integration.lifecycle.lifecycle_support import ADMIN_PASSWORD, INTERNAL_TOKEN, TestClient, login
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
-REPO = str(Path(__file__).resolve().parents[3])
-
-
-def require(condition: bool, reason: str) -> None:
-    """The suite's skip rule (skip on a laptop, fail in CI) from ``tests/conftest.py``."""
-    if REPO not in sys.path:
-        sys.path.append(REPO)
-    from tests.conftest import require as suite_require
-
-    suite_require(condition, reason)
 
 
 def _postgres_available() -> bool:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from lifecycle_support import TestClient, deploy
 from loguru import logger
+
+from tests.integration.lifecycle.lifecycle_support import TestClient, deploy
 
 
 @pytest.fixture

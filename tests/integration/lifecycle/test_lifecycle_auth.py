@@ -7,12 +7,18 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from lifecycle_support import ADMIN_PASSWORD, INTERNAL_TOKEN, TestClient, deploy, login
 from loguru import logger
 from sqlalchemy import delete, select, text, update
 
 from racetrack.lifecycle.db.models import AuthSubject, AuthToken, Base, JobFamily, User, now
 from racetrack.lifecycle.services.auth import SubjectKind
+from tests.integration.lifecycle.lifecycle_support import (
+    ADMIN_PASSWORD,
+    INTERNAL_TOKEN,
+    TestClient,
+    deploy,
+    login,
+)
 
 API = "/lifecycle/api/v1"
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from lifecycle_fakes import FakeTarget
-from lifecycle_support import INTERNAL_TOKEN, TestClient, deploy
 from sqlalchemy import select, update
 
 from racetrack.lifecycle.db.models import (
@@ -16,6 +14,8 @@ from racetrack.lifecycle.db.models import (
     JobFamily,
     PublicEndpointRequest,
 )
+from tests.integration.lifecycle.lifecycle_fakes import FakeTarget
+from tests.integration.lifecycle.lifecycle_support import INTERNAL_TOKEN, TestClient, deploy
 
 API = "/lifecycle/api/v1"
 

@@ -10,8 +10,6 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from lifecycle_fakes import FakeBuilder, FakePlugin, FakeTarget
-from lifecycle_support import TestClient, deploy, manifest, wait_for_deployment
 from sqlalchemy import select
 
 from racetrack.lifecycle.db.models import (
@@ -20,6 +18,8 @@ from racetrack.lifecycle.db.models import (
     Deployment,
     PublicEndpointRequest,
 )
+from tests.integration.lifecycle.lifecycle_fakes import FakeBuilder, FakePlugin, FakeTarget
+from tests.integration.lifecycle.lifecycle_support import TestClient, deploy, manifest, wait_for_deployment
 
 API = "/lifecycle/api/v1"
 

@@ -7,11 +7,11 @@ import time
 from typing import Any
 
 from fastapi import FastAPI
-from lifecycle_fakes import FakePlugin, FakeTarget
-from lifecycle_support import TestClient, deploy
 from sqlalchemy import select
 
 from racetrack.lifecycle.db.models import AuditLogEvent, AuthResourcePermission, Job, TrashJob
+from tests.integration.lifecycle.lifecycle_fakes import FakePlugin, FakeTarget
+from tests.integration.lifecycle.lifecycle_support import TestClient, deploy
 
 API = "/lifecycle/api/v1"
 

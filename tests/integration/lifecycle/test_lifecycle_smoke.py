@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from lifecycle_support import TestClient, deploy
+from tests.integration.lifecycle.lifecycle_support import TestClient, deploy
 
 
 def test_deploy_then_list(client: TestClient, auth: dict[str, str]) -> None:

@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
-from lifecycle_fakes import FakeTarget
-from lifecycle_support import TestClient, deploy
 from sqlalchemy import select, update
 
 from racetrack.lifecycle.db.models import Job
 from racetrack.lifecycle.sync import DEPRECATED_JOB_TYPE_NOTICE
+from tests.integration.lifecycle.lifecycle_fakes import FakeTarget
+from tests.integration.lifecycle.lifecycle_support import TestClient, deploy
 
 API = "/lifecycle/api/v1"
 

@@ -8,13 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from lifecycle_fakes import FakeBuilder
-from lifecycle_support import TestClient, deploy, wait_for_deployment
 from sqlalchemy import select
 
 from racetrack.lifecycle.db import Database
 from racetrack.lifecycle.db.models import AuditLogEvent, Deployment, now
 from racetrack.lifecycle.worker import HALTED_MESSAGE, DeploymentWorker
+from tests.integration.lifecycle.lifecycle_fakes import FakeBuilder
+from tests.integration.lifecycle.lifecycle_support import TestClient, deploy, wait_for_deployment
 
 API = "/lifecycle/api/v1"
 
