@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
 import traceback
 from dataclasses import replace
 
 from bench.errors import BenchError
 from bench.options import Options
-from bench.quiet import wait_quiet
+from bench.quiet import busy_share, wait_quiet
 from bench.report import machine
 from bench.suites import SUITES, runner
 
-QUIET_LOAD = 0.5  # 1-min load average above which figures are flagged as taken on a busy machine
+QUIET_BUSY = 0.25  # share of busy CPUs before a suite above which its figures are flagged
 
 
 def parse_args(argv: list[str] | None) -> tuple[list[str], Options]:
@@ -96,11 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     failed: list[str] = []
     missed: list[str] = []
     for name in suites:
-        if options.wait_quiet > 0:
-            busy = wait_quiet(options.wait_quiet)
-            print(f"\n(CPUs {100 * busy:.0f} % busy before suite {name})", flush=True)
-        before = os.getloadavg()
-        print(f"\n>>> suite {name} (load average before: {before[0]:.2f} {before[1]:.2f})", flush=True)
+        busy = wait_quiet(options.wait_quiet) if options.wait_quiet > 0 else busy_share()
+        print(f"\n>>> suite {name} (CPUs {100 * busy:.0f} % busy by other work before it)", flush=True)
         try:
             result = runner(name)(options)
         except BenchError as e:
@@ -112,12 +108,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nFAILED suite {name}: unexpected error (traceback above)", flush=True)
             failed.append(name)
             continue
-        result.data["load_average_before"] = before
-        result.data["load_average_after"] = os.getloadavg()
-        if before[0] > QUIET_LOAD:
+        result.data["cpu_busy_before"] = round(busy, 3)
+        if busy > QUIET_BUSY:
             result.notes.append(
-                f"the machine was busy before this suite (1-min load average {before[0]:.2f}): "
-                "other processes shared the CPUs; rerun on a quiet machine for stable figures"
+                f"other work used {100 * busy:.0f} % of the CPUs just before this suite: "
+                "rerun on a quiet machine for stable figures"
             )
         print("\n" + result.render())
         print(f"saved {result.save()}", flush=True)

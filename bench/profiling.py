@@ -35,7 +35,7 @@ class Profile:
 
     def render(self, limit: int = 12) -> str:
         lines = [
-            f"profile of {self.process}: {self.samples} samples (py-spy, threads with the GIL or running)"
+            f"profile of {self.process}: {self.samples} samples of the thread holding the GIL (py-spy --gil)"
         ]
         lines.append("  self time (innermost frame):")
         lines.extend(f"    {share:5.1f} %  {name}" for name, share in self.self_top[:limit])

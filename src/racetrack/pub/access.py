@@ -91,6 +91,16 @@ class AccessGate:
             )
             return stale
 
+    async def refresh(self, call: JobCall, token: str | None, request_id: str) -> AccessDecision | None:
+        """Ask Lifecycle again, bypassing the cache (e.g. a cached address stopped answering).
+
+        Returns None when Lifecycle cannot be reached.
+        """
+        try:
+            return await asyncio.shield(self._fetch(cache_key(call, token), call, token, request_id))
+        except LifecycleError:
+            return None
+
     def _fetch(
         self, key: CacheKey, call: JobCall, token: str | None, request_id: str
     ) -> asyncio.Task[AccessDecision]:

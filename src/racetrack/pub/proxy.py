@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -221,9 +221,15 @@ class JobProxy:
         else:
             body_state.done = True
         query: bytes = scope.get("query_string", b"")
+
+        async def fresh_target() -> JobTarget | None:
+            # the replicas moved (a redeploy retired them) while the cached answer still named them
+            fresh = await self.gate.refresh(call, token, request_id)
+            return fresh.target if fresh is not None and fresh.allowed else None
+
         await self._forward(
             send, receive, method, call.path, query, forwarded, data, body_state, target, decision,
-            request_id, response_headers, job_metrics, started,
+            request_id, response_headers, job_metrics, started, fresh_target,
         )  # fmt: skip
 
     async def _read_body(self, receive: Receive, state: _BodyState) -> bytes | AsyncIterator[bytes] | None:
@@ -287,6 +293,7 @@ class JobProxy:
         response_headers: Headers,
         job_metrics: JobMetrics,
         started: float,
+        fresh_target: Callable[[], Awaitable[JobTarget | None]] | None = None,
     ) -> None:
         session = self.session
         assert session is not None, "PUB's HTTP session is not open: the app's lifespan did not run"
@@ -300,9 +307,12 @@ class JobProxy:
         response_started = False
         status = 502
         first = self._first_replica(target)
+        replicas = target.replicas
         try:
-            for attempt in range(attempts):
-                replica = target.replicas[(first + attempt) % len(target.replicas)]
+            attempt = 0
+            while attempt < attempts:
+                replica = replicas[(first + attempt) % len(replicas)]
+                attempt += 1
                 url = URL(f"{self._scheme}://{replica}{path}", encoded=True)
                 try:
                     async with session.request(
@@ -317,7 +327,7 @@ class JobProxy:
                             if name in drop:
                                 continue
                             if name == b"location":
-                                value = _relative_location(value, target.replicas)
+                                value = _relative_location(value, replicas)
                             out.append((name, value))
                         job_ms = (head_at - job_started) * 1000
                         gateway_ms = (head_at - started) * 1000 - job_ms
@@ -329,8 +339,17 @@ class JobProxy:
                         await self._stream_response(send, receive, response, body_state)
                     break
                 except aiohttp.ClientConnectorError:
-                    if response_started or attempt + 1 >= attempts:
+                    if response_started:
                         raise
+                    if attempt >= attempts:
+                        replayable = data is None or isinstance(data, bytes)
+                        moved = await fresh_target() if fresh_target is not None and replayable else None
+                        fresh_target = None  # look the job up again at most once per call
+                        if moved is None or not moved.replicas or moved.replicas == replicas:
+                            raise
+                        replicas, first, attempt = moved.replicas, 0, 0
+                        attempts = len(replicas)
+                        continue
                     logger.warning(
                         "Job replica refused the connection, trying another",
                         jobName=target.name, jobVersion=target.version, host=replica, requestId=request_id,

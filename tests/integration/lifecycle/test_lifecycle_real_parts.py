@@ -63,13 +63,10 @@ def test_python_class_sample_deploys_answers_and_is_deleted(real_app: FastAPI) -
         job = result["job"]
         assert job["job_type_version"].startswith("python3:") and job["infrastructure_target"] == "local"
 
-        answer = httpx.post(
-            f"http://{job['internal_name']}/api/v1/perform", json={"numbers": [40, 2]}, timeout=10
-        )
-        assert answer.json() == 42
-        assert isinstance(
-            client.get(f"{API}/job/adder-real/latest/logs", headers=headers).json()["logs"], str
-        )
+        job_url = f"http://{job['internal_name']}"
+        assert httpx.post(f"{job_url}/api/v1/perform", json={"numbers": [40, 2]}, timeout=10).json() == 42
+        logs = client.get(f"{API}/job/adder-real/latest/logs", headers=headers)
+        assert logs.status_code == 200 and isinstance(logs.json()["logs"], str)
 
         assert client.delete(f"{API}/job/adder-real/{job['version']}", headers=headers).status_code == 200
         with pytest.raises(httpx.HTTPError):

@@ -13,9 +13,16 @@ from typing import Any
 
 import httpx
 import pytest
-from pub_servers import FakeLifecycle, JobReplica, PubFactory, ServerThread, start_replica, unused_port
 
 from racetrack.pub import PubSettings, create_app
+from tests.integration.pub.pub_servers import (
+    FakeLifecycle,
+    JobReplica,
+    PubFactory,
+    ServerThread,
+    start_replica,
+    unused_port,
+)
 
 HERE = Path(__file__).parent
 

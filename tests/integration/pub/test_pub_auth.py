@@ -7,7 +7,8 @@ import time
 
 import httpx
 import pytest
-from pub_servers import FakeLifecycle, JobReplica, PubFactory, ServerThread
+
+from tests.integration.pub.pub_servers import FakeLifecycle, JobReplica, PubFactory, ServerThread
 
 TOKEN = "tok-admin"
 AUTH = {"X-Racetrack-Auth": TOKEN}

@@ -6,7 +6,14 @@ import time
 
 import httpx
 import pytest
-from pub_servers import FakeLifecycle, JobReplica, PubFactory, SaturatedListener, unused_port
+
+from tests.integration.pub.pub_servers import (
+    FakeLifecycle,
+    JobReplica,
+    PubFactory,
+    SaturatedListener,
+    unused_port,
+)
 
 TOKEN = "tok-admin"
 AUTH = {"X-Racetrack-Auth": TOKEN}
@@ -127,3 +134,17 @@ def test_streaming_longer_than_the_timeout_is_fine_while_data_flows(
             if time.monotonic() - started > 0.8:
                 break
     assert received.count(b"tick") > 10
+
+
+def test_moved_job_is_looked_up_again_when_its_cached_address_refuses(
+    lifecycle: FakeLifecycle, job: JobReplica, pub: PubFactory
+) -> None:
+    """After a redeploy retires the cached replicas, the call reaches the new ones at once."""
+    lifecycle.add_job("adder", "0.0.2", [f"127.0.0.1:{unused_port()}"])
+    lifecycle.tokens[TOKEN] = "User admin"
+    base = pub(cache_ttl_positive=60)
+    assert httpx.get(f"{base}/pub/job/adder/0.0.2/echo", headers=AUTH).status_code == 502
+    lifecycle.add_job("adder", "0.0.2", [job.address])  # the redeploy moved the job
+    response = httpx.post(f"{base}/pub/job/adder/0.0.2/echo", headers=AUTH, content=b"{}")
+    assert response.status_code == 200
+    assert httpx.get(f"{base}/pub/job/adder/0.0.2/echo", headers=AUTH).status_code == 200

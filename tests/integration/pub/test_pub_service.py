@@ -7,7 +7,8 @@ import time
 
 import httpx
 import pytest
-from pub_servers import FakeLifecycle, JobReplica, PubFactory
+
+from tests.integration.pub.pub_servers import FakeLifecycle, JobReplica, PubFactory
 
 TOKEN = "tok-admin"
 AUTH = {"X-Racetrack-Auth": TOKEN}
