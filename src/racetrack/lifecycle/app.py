@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from racetrack.core.errors import PayloadTooLargeError, RacetrackError
+from racetrack.core.logs import env_flag
 from racetrack.lifecycle.api import api_router
 from racetrack.lifecycle.metrics import LifecycleMetrics
 from racetrack.lifecycle.pipeline import ArtifactBuilder
@@ -214,6 +215,8 @@ class RequestMiddleware:
         self.metrics = metrics
         # base64 of the largest context, plus room for the manifest and secrets
         self.max_deploy_body = settings.max_build_context_bytes * 4 // 3 + 4 * 1024 * 1024
+        # the caller name goes into plain logs only when asked for (operations.md §4)
+        self.log_caller = env_flag("LOG_CALLER_NAME") or env_flag("LOG_STRUCTURED")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -225,7 +228,7 @@ class RequestMiddleware:
         target = f"{path}?{query}" if query else path
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         tracing_id = headers.get(self.settings.request_tracing_header.lower(), "")
-        caller_name = headers.get(self.settings.caller_name_header.lower(), "")
+        caller_name = headers.get(self.settings.caller_name_header.lower(), "") if self.log_caller else ""
         is_probe = method == "GET" and path.rstrip("/") in PROBE_PATHS
         status = 500
         started = time.perf_counter()

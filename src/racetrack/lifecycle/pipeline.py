@@ -444,12 +444,22 @@ class DeploymentPipeline:
                 deployment_timestamp,
                 on_alive=lambda: self._set_phase(run.deployment_id, "initializing Job entrypoint", run.log),
             )
-        except DeploymentError as e:
-            error = e.message if isinstance(e, DeploymentCancelled) else e.message + self._recent_logs(run)
+        except Exception as e:
+            if isinstance(e, DeploymentCancelled):
+                error = e.message
+            else:
+                message = (
+                    e.message
+                    if isinstance(e, RacetrackError)
+                    else f"verifying the job: {type(e).__name__}: {e}"
+                )
+                error = message + self._recent_logs(run)
             self._abandon(run)
             if not existed:
                 self._forget_job(run)
-            raise type(e)(error) from e
+            raise (DeploymentCancelled if isinstance(e, DeploymentCancelled) else DeploymentError)(
+                error
+            ) from e
         job = self._save_job(run, record, artifact, status=JobStatus.RUNNING)
         try:
             run.target.promote_job(run.name, run.version, run.deployment_id)
@@ -468,6 +478,12 @@ class DeploymentPipeline:
         )
         self._after_deploy(run, existed, previous_deployer)
         self._metrics.deployed_job.inc()
+
+    def abandon(self, target_name: str, name: str, version: str, deployment_id: str) -> None:
+        """Remove the instances of a deployment that will never finish (its process died)."""
+        target = self._plugins.infrastructure_targets().get(target_name)
+        if target is not None:
+            target.abandon_job(name, version, deployment_id)
 
     def _recent_logs(self, run: _Run) -> str:
         try:

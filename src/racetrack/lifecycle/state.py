@@ -105,7 +105,7 @@ class LifecycleState:
             metrics=metrics,
             builder=builder or LocalArtifactBuilder(settings.data_dir),
         )
-        worker = DeploymentWorker(db, settings, instance_id, pipeline.run)
+        worker = DeploymentWorker(db, settings, instance_id, pipeline.run, abandon=pipeline.abandon)
         deployments = DeploymentService(db, settings, plugins, cipher, metrics, instance_id, worker.wake)
         sync = StatusSync(db, plugins, metrics, settings.sync_interval, also=worker.halt_abandoned)
         return cls(

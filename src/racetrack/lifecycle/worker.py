@@ -19,16 +19,18 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from loguru import logger
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from racetrack.lifecycle.db import Database
-from racetrack.lifecycle.db.models import Deployment, now
+from racetrack.lifecycle.db.models import Deployment, Job, now
 from racetrack.lifecycle.services import audit
 from racetrack.lifecycle.services.deployments import DeploymentStatus
 from racetrack.lifecycle.settings import LifecycleSettings
 
 HALTED_MESSAGE = "halted due to server restart"
 RunDeployment = Callable[[str, threading.Event], None]
+# (target name, job name, job version, deployment id): remove a halted deployment's instances
+AbandonDeployment = Callable[[str, str, str, str], None]
 
 
 class DeploymentWorker:
@@ -42,12 +44,18 @@ class DeploymentWorker:
     """
 
     def __init__(
-        self, db: Database, settings: LifecycleSettings, instance_id: str, run: RunDeployment
+        self,
+        db: Database,
+        settings: LifecycleSettings,
+        instance_id: str,
+        run: RunDeployment,
+        abandon: AbandonDeployment | None = None,
     ) -> None:
         self._db = db
         self._settings = settings
         self.instance_id = instance_id
         self._run = run
+        self._abandon = abandon
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._slots = threading.Semaphore(settings.deployment_workers)
@@ -202,6 +210,15 @@ class DeploymentWorker:
                     properties={"deployment_id": deployment.id, "error": HALTED_MESSAGE},
                 )
             halted = [deployment.id for deployment in rows]
+            leftovers = [(d.infrastructure_target or "", d.job_name, d.job_version, d.id) for d in rows]
+            if halted:  # a first deployment's job row never became a job
+                session.execute(delete(Job).where(Job.deployment_id.in_(halted), Job.status == "starting"))
+        for leftover in leftovers:
+            if self._abandon is not None:
+                try:
+                    self._abandon(*leftover)
+                except Exception as e:
+                    logger.warning("removing instances of a halted deployment failed", error=str(e))
         if halted:
             logger.warning(
                 "deployments halted: their Lifecycle process is gone", deployments=",".join(halted)

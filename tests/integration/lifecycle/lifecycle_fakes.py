@@ -117,6 +117,7 @@ class FakeTarget:
         self.logs: dict[tuple[str, str], list[str]] = {}
         self.requests: list[DeployRequest] = []
         self.deleted: list[tuple[str, str]] = []
+        self.abandoned: list[tuple[str, str, str]] = []
         self.fail_listing = False
         self.lock = threading.Lock()
 
@@ -170,6 +171,7 @@ class FakeTarget:
         self.active[(name, version)] = deployment_id
 
     def abandon_job(self, name: str, version: str, deployment_id: str) -> None:
+        self.abandoned.append((name, version, deployment_id))
         self._stop_where(lambda i: (i.name, i.version, i.deployment_id) != (name, version, deployment_id))
 
     def delete_job(self, name: str, version: str) -> None:

@@ -86,7 +86,10 @@ def test_bare_base_path_redirects(client: TestClient) -> None:
     response = client.get("/lifecycle", follow_redirects=False)
     assert response.status_code == 307 and response.headers["location"] == "/lifecycle/"
     assert "openapi.json" in client.get("/lifecycle/").text
-    assert client.get("/lifecycle/openapi.json").json()["info"]["title"] == "Racetrack Lifecycle"
+    openapi = client.get("/lifecycle/openapi.json").json()
+    assert openapi["info"]["title"] == "Racetrack Lifecycle"
+    assert openapi["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-Racetrack-Auth"
+    assert "/lifecycle/api/v1/deploy" in openapi["paths"] and "/api/v1/deploy" not in openapi["paths"]
 
 
 def test_access_log_skips_probes_and_logs_errors_in_one_line(

@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from racetrack.lifecycle.db.models import AuditLogEvent, AuthResourcePermission, Job, TrashJob
-from tests.integration.lifecycle.lifecycle_fakes import FakePlugin, FakeTarget
-from tests.integration.lifecycle.lifecycle_support import TestClient, deploy
+from tests.integration.lifecycle.lifecycle_fakes import FakeBuilder, FakePlugin, FakeTarget
+from tests.integration.lifecycle.lifecycle_support import TestClient, deploy, wait_for_deployment
 
 API = "/lifecycle/api/v1"
 
@@ -137,3 +137,17 @@ def test_build_logs_tail(client: TestClient, auth: dict[str, str]) -> None:
     deploy(client, auth)
     tail = client.get(f"{API}/job/adder/0.0.1/build-logs?tail=1", headers=auth).json()["logs"]
     assert tail == "--- post-deploy hooks\n"
+
+
+def test_delete_is_refused_while_that_version_is_being_deployed(
+    client: TestClient, auth: dict[str, str], builder: FakeBuilder
+) -> None:
+    deploy(client, auth)
+    redeploy = deploy(client, auth, force=True, wait=False, build_env={"FAKE_BUILD": "wait"})
+    try:
+        response = client.delete(f"{API}/job/adder/0.0.1", headers=auth)
+        assert response.status_code == 409
+        assert response.json()["error"].startswith("There's already ongoing deployment of job adder 0.0.1")
+    finally:
+        builder.release.set()
+    assert wait_for_deployment(client, redeploy["id"], auth)["status"] == "done"

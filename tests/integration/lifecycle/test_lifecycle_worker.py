@@ -8,12 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from racetrack.lifecycle.db import Database
-from racetrack.lifecycle.db.models import AuditLogEvent, Deployment, now
+from racetrack.lifecycle.db.models import AuditLogEvent, Deployment, Job, JobFamily, now
 from racetrack.lifecycle.worker import HALTED_MESSAGE, DeploymentWorker
-from tests.integration.lifecycle.lifecycle_fakes import FakeBuilder
+from tests.integration.lifecycle.lifecycle_fakes import FakeBuilder, FakeTarget
 from tests.integration.lifecycle.lifecycle_support import TestClient, deploy, wait_for_deployment
 
 API = "/lifecycle/api/v1"
@@ -58,6 +58,30 @@ def test_deployments_of_a_previous_process_are_halted_at_restart(make_app: Any, 
         with second.state.lifecycle.db.session() as session:
             events = session.scalars(select(AuditLogEvent.event_type)).all()
             assert "deployment_failed" in events
+
+
+def test_halting_removes_the_unfinished_first_deployment_of_a_job(
+    make_app: Any, auth_for: Any, target: FakeTarget
+) -> None:
+    first = make_app()
+    with TestClient(first):
+        db = first.state.lifecycle.db
+        stale = _in_progress(db, owner="dead-instance", heartbeat_age=3600)
+        with db.session() as session:
+            family = JobFamily(name="adder")
+            session.add(family)
+            session.flush()
+            session.add(
+                Job(
+                    name="adder", version="0.0.1", family_id=family.id, status="starting", deployment_id=stale
+                )
+            )
+            session.execute(
+                update(Deployment).where(Deployment.id == stale).values(infrastructure_target="fake")
+            )
+    with TestClient(make_app()) as client:
+        assert client.get(f"{API}/job", headers=auth_for(client)).json() == []
+    assert ("adder", "0.0.1", stale) in target.abandoned
 
 
 def test_a_deployment_whose_heartbeat_stopped_is_halted_by_the_periodic_check(make_app: Any) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
 
 from racetrack.core.errors import AuthenticationError
-from racetrack.lifecycle.services.auth import ANONYMOUS, Subject, read_token
+from racetrack.lifecycle.services.auth import ANONYMOUS, AUTH_HEADER, Subject, read_token
 from racetrack.lifecycle.state import LifecycleState
 
 
@@ -23,7 +24,14 @@ def request_token(request: Request) -> str | None:
     return read_token(request.headers)
 
 
-def current_subject(request: Request, state: State) -> Subject:
+# Declares the header in the OpenAPI description (Swagger's "Authorize" button); the token
+# itself is read by read_token, which also accepts the legacy headers.
+api_key = APIKeyHeader(name=AUTH_HEADER, auto_error=False, description="a Racetrack token (rt_u_...)")
+
+
+def current_subject(
+    request: Request, state: State, _declared: Annotated[str | None, Security(api_key)] = None
+) -> Subject:
     """The caller; 401 without a valid token unless ``auth_required`` is off."""
     token = read_token(request.headers)
     if state.settings.auth_required:

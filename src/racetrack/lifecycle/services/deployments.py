@@ -26,12 +26,12 @@ from racetrack.core.errors import (
     PayloadTooLargeError,
 )
 from racetrack.lifecycle.db import Database
-from racetrack.lifecycle.db.models import Deployment, Job, JobFamily, TrashJob, now
+from racetrack.lifecycle.db.models import Deployment, Job, JobFamily, TrashJob
 from racetrack.lifecycle.metrics import LifecycleMetrics
 from racetrack.lifecycle.schemas import DeployBody, DeploymentDto, deployment_dto, job_dto
 from racetrack.lifecycle.services.auth import Subject
 from racetrack.lifecycle.services.crypto import Cipher
-from racetrack.lifecycle.services.jobs import DEPLOYMENT_FRESHNESS, job_lock_name
+from racetrack.lifecycle.services.jobs import job_lock_name, ongoing_deployment
 from racetrack.lifecycle.services.maintenance import ensure_not_in_maintenance
 from racetrack.lifecycle.services.permissions import Scope, check
 from racetrack.lifecycle.settings import LifecycleSettings
@@ -146,20 +146,13 @@ class DeploymentService:
 
     @staticmethod
     def _refuse_concurrent(session: Session, name: str, version: str) -> None:
-        recent = now() - DEPLOYMENT_FRESHNESS
-        for ongoing in session.scalars(
-            select(Deployment).where(
-                Deployment.job_name == name,
-                Deployment.job_version == version,
-                Deployment.status == DeploymentStatus.IN_PROGRESS,
-            )
-        ):
+        ongoing = ongoing_deployment(session, name, version)
+        if ongoing is not None:
             alive = max(ongoing.update_time, ongoing.heartbeat_time or ongoing.update_time)
-            if alive > recent:
-                raise ConflictError(
-                    f"There's already ongoing deployment of job {name} {version}, "
-                    f"recently updated at {alive.strftime('%Y-%m-%d %H:%M:%S')} UTC"
-                )
+            raise ConflictError(
+                f"There's already ongoing deployment of job {name} {version}, "
+                f"recently updated at {alive.strftime('%Y-%m-%d %H:%M:%S')} UTC"
+            )
 
     @staticmethod
     def _protect_overwrite(session: Session, name: str, version: str) -> None:

@@ -91,6 +91,21 @@ def find_job(session: Session, name: str, version: str) -> Job:
     return job
 
 
+def ongoing_deployment(session: Session, name: str, version: str) -> Deployment | None:
+    """A deployment of that version still in progress and alive (updated or heartbeat < 60 s ago)."""
+    recent = now() - DEPLOYMENT_FRESHNESS
+    for deployment in session.scalars(
+        select(Deployment).where(
+            Deployment.job_name == name,
+            Deployment.job_version == version,
+            Deployment.status == "in_progress",
+        )
+    ):
+        if max(deployment.update_time, deployment.heartbeat_time or deployment.update_time) > recent:
+            return deployment
+    return None
+
+
 def read_build_log(settings: LifecycleSettings, deployment: Deployment) -> str:
     """A deployment's build log: the live file while it exists, else the copy kept in the DB."""
     path = settings.build_logs_dir / f"{deployment.id}.log"
@@ -197,15 +212,7 @@ class JobService:
 
     @staticmethod
     def _refuse_when_deploying(session: Session, name: str, version: str) -> None:
-        ongoing = session.scalars(
-            select(Deployment).where(
-                Deployment.job_name == name,
-                Deployment.job_version == version,
-                Deployment.status == "in_progress",
-                Deployment.update_time > now() - DEPLOYMENT_FRESHNESS,
-            )
-        ).first()
-        if ongoing is not None:
+        if ongoing_deployment(session, name, version) is not None:
             raise ConflictError(
                 f"There's already ongoing deployment of job {name} {version}; wait until it finishes"
             )
