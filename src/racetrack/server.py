@@ -133,7 +133,7 @@ def build_embedded(host: str, port: int, data_dir: Path) -> EmbeddedServer:
         lifecycle_url=os.environ.get("EXTERNAL_LIFECYCLE_URL", remote_url),
     )
     cipher = load_cipher(settings)
-    engine = PluginEngine(data_dir / "plugins", {}, cipher.encrypt, cipher.decrypt)
+    engine = PluginEngine(data_dir / "plugins", settings.plugins, cipher.encrypt, cipher.decrypt)
     lifecycle_app = create_lifecycle_app(settings, engine, internal_token=internal_token)
     pub_app = create_pub_app(PubSettings(lifecycle_url=remote_url, lifecycle_auth_token=internal_token))
 
@@ -198,7 +198,7 @@ def run_component(name: str, host: str = "0.0.0.0", port: int | None = None) -> 
 
         settings = LifecycleSettings()
         cipher = load_cipher(settings)
-        engine = PluginEngine(settings.data_dir / "plugins", {}, cipher.encrypt, cipher.decrypt)
+        engine = PluginEngine(settings.data_dir / "plugins", settings.plugins, cipher.encrypt, cipher.decrypt)
         internal_token = os.environ.get("LIFECYCLE_AUTH_TOKEN")
         app = create_lifecycle_app(settings, engine, internal_token=internal_token)
         _serve(app, host, port or int(os.environ.get("LIFECYCLE_PORT", "7202")))

@@ -132,8 +132,6 @@ SAMPLE_CHECKS = [
 @pytest.mark.parametrize("folder", [check[0] for check in SAMPLE_CHECKS])
 def test_every_sample_deploys_and_answers(folder: str, cli: Cli, server: Server, admin_token: str) -> None:
     path = SAMPLES / folder
-    if folder == "overlays":
-        path = path / "dev"
     deployed = cli("deploy", str(path), "--force", timeout=300)
     assert "has been deployed" in deployed.stdout
     job_url = next(word for word in deployed.stdout.split() if "/pub/job/" in word).rstrip(".")

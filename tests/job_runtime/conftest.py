@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +14,13 @@ from tests.job_runtime.job_runtime_support import AppFactory, JobProcess
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _restore_import_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading an entrypoint puts its directory on sys.path and the module in sys.modules."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delitem(sys.modules, "racetrack_job", raising=False)
 
 
 @pytest.fixture

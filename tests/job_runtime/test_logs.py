@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from racetrack_job_runtime.logs import JsonFormatter, PlainFormatter, configure_logging
+from racetrack_job_runtime.logs import AccessLog, JsonFormatter, PlainFormatter, configure_logging
 from racetrack_job_runtime.request import Request, request_context
 from racetrack_job_runtime.settings import Settings
 
@@ -165,3 +165,43 @@ async def test_custom_tracing_and_caller_header_names(
         "/api/v1/perform", json={"numbers": [1]}, headers={"traceparent": "00-t", "X-Who": "me"}
     )
     assert (caplog.records[-1].tracing_id, caplog.records[-1].caller_name) == ("00-t", "me")
+
+
+def test_access_line_written_directly_matches_the_formatter(stdout: io.StringIO) -> None:
+    configure_logging(Settings.from_env({"LOG_CALLER_NAME": "true"}), stdout)
+    access = AccessLog(logging.getLogger("racetrack_job_runtime"), log_caller_name=True)
+    access.write("POST", "/api/v1/perform", 200, "t-1", "User a")
+    logging.getLogger("racetrack_job_runtime").info(
+        "POST /api/v1/perform 200", extra={"tracing_id": "t-1", "caller_name": "User a"}
+    )
+    direct, via_logging = stdout.getvalue().splitlines()
+    assert direct == via_logging
+    assert direct.endswith('INFO  POST /api/v1/perform 200, tracing_id=t-1, caller_name="User a"')
+
+
+def test_structured_access_line_written_directly(stdout: io.StringIO) -> None:
+    configure_logging(Settings.from_env({"LOG_STRUCTURED": "true"}), stdout)
+    AccessLog(logging.getLogger("racetrack_job_runtime"), log_caller_name=False).write(
+        "GET", "/x", 404, "t", "c"
+    )
+    line = json.loads(stdout.getvalue())
+    assert (line["lvl"], line["msg"], line["tracing_id"]) == ("INFO", "GET /x 404", "t")
+    assert "caller_name" not in line
+
+
+def test_access_line_goes_through_a_formatter_set_by_the_job(stdout: io.StringIO) -> None:
+    configure_logging(Settings.from_env({}), stdout)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(logging.Formatter("JOB FORMAT %(message)s"))
+    AccessLog(logging.getLogger("racetrack_job_runtime"), log_caller_name=False).write(
+        "GET", "/x", 200, None, None
+    )
+    assert stdout.getvalue() == "JOB FORMAT GET /x 200\n"
+
+
+def test_access_line_respects_the_level(stdout: io.StringIO) -> None:
+    configure_logging(Settings.from_env({"LOG_LEVEL": "WARN"}), stdout)
+    AccessLog(logging.getLogger("racetrack_job_runtime"), log_caller_name=False).write(
+        "GET", "/x", 200, None, None
+    )
+    assert stdout.getvalue() == ""

@@ -223,14 +223,19 @@ class JobProxy:
         query: bytes = scope.get("query_string", b"")
 
         async def fresh_target() -> JobTarget | None:
-            # the replicas moved (a redeploy retired them) while the cached answer still named them
+            # the cached answer named replicas that refuse: a redeploy moved the job, or it was deleted
             fresh = await self.gate.refresh(call, token, request_id)
-            return fresh.target if fresh is not None and fresh.allowed else None
+            if fresh is not None and not fresh.allowed:
+                raise _NoLongerAllowed(fresh)
+            return fresh.target if fresh is not None else None
 
-        await self._forward(
-            send, receive, method, call.path, query, forwarded, data, body_state, target, decision,
-            request_id, response_headers, job_metrics, started, fresh_target,
-        )  # fmt: skip
+        try:
+            await self._forward(
+                send, receive, method, call.path, query, forwarded, data, body_state, target, decision,
+                request_id, response_headers, job_metrics, started, fresh_target,
+            )  # fmt: skip
+        except _NoLongerAllowed as e:
+            await self._refuse(send, e.decision, call.name, call.version, request_id, response_headers)
 
     async def _read_body(self, receive: Receive, state: _BodyState) -> bytes | AsyncIterator[bytes] | None:
         """The body as bytes when it came in one piece, else a stream that enforces the limit."""
@@ -522,6 +527,14 @@ class JobProxy:
 
 class _ClientGone(Exception):
     pass
+
+
+class _NoLongerAllowed(Exception):
+    """Lifecycle, asked again after the cached replicas refused, no longer allows the call."""
+
+    def __init__(self, decision: AccessDecision) -> None:
+        super().__init__(decision.reason)
+        self.decision = decision
 
 
 async def _close_on_disconnect(receive: Receive, response: aiohttp.ClientResponse, state: _BodyState) -> None:

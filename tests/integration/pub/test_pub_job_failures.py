@@ -148,3 +148,18 @@ def test_moved_job_is_looked_up_again_when_its_cached_address_refuses(
     response = httpx.post(f"{base}/pub/job/adder/0.0.2/echo", headers=AUTH, content=b"{}")
     assert response.status_code == 200
     assert httpx.get(f"{base}/pub/job/adder/0.0.2/echo", headers=AUTH).status_code == 200
+
+
+def test_deleted_job_is_not_found_although_an_allowed_answer_was_cached(
+    lifecycle: FakeLifecycle, job: JobReplica, pub: PubFactory
+) -> None:
+    dead = f"127.0.0.1:{unused_port()}"
+    lifecycle.add_job("adder", "0.0.2", [dead])
+    lifecycle.tokens[TOKEN] = "User admin"
+    base = pub(cache_ttl_positive=60)
+    assert httpx.get(f"{base}/pub/job/adder/0.0.2/echo", headers=AUTH).status_code == 502
+    lifecycle.reset()  # the job was deleted
+    lifecycle.tokens[TOKEN] = "User admin"
+    response = httpx.get(f"{base}/pub/job/adder/0.0.2/echo", headers=AUTH)
+    assert response.status_code == 404
+    assert "Job was not found" in response.json()["error"]
