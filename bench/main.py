@@ -23,12 +23,7 @@ def parse_args(argv: list[str] | None) -> tuple[list[str], Options]:
         "JSON results in bench/results/.",
     )
     parser.add_argument(
-        "suites",
-        nargs="*",
-        choices=[*SUITES, "all"],
-        default=["all"],
-        metavar="SUITE",
-        help=f"one or more of {', '.join(SUITES)}, or all (default)",
+        "suites", nargs="*", metavar="SUITE", help=f"one or more of {', '.join(SUITES)}, or all (default)"
     )
     parser.add_argument(
         "--duration", type=float, default=defaults.duration, help="seconds per measured wrk run"
@@ -67,6 +62,9 @@ def parse_args(argv: list[str] | None) -> tuple[list[str], Options]:
         "--quick", action="store_true", help="short runs for checking the harness (not for figures)"
     )
     args = parser.parse_args(argv)
+    unknown = [name for name in args.suites if name not in (*SUITES, "all")]
+    if unknown:
+        parser.error(f"unknown suite {unknown[0]!r}: choose from {', '.join(SUITES)}, all")
     options = replace(
         defaults,
         duration=args.duration,
@@ -83,7 +81,7 @@ def parse_args(argv: list[str] | None) -> tuple[list[str], Options]:
         options = replace(
             options, duration=2, warmup=0.5, rounds=1, deploy_repeats=1, warm_redeploys=1, cli_runs=5
         )
-    suites = list(SUITES) if "all" in args.suites else list(dict.fromkeys(args.suites))
+    suites = list(SUITES) if not args.suites or "all" in args.suites else list(dict.fromkeys(args.suites))
     return suites, options
 
 

@@ -32,11 +32,14 @@ class Profile:
     self_top: list[tuple[str, float]]
     inclusive_top: list[tuple[str, float]]
     load: LoadResult | None
+    threads: list[tuple[str, float]]  # (the thread's entry function, share of the samples)
 
     def render(self, limit: int = 12) -> str:
         lines = [
             f"profile of {self.process}: {self.samples} samples of the thread holding the GIL (py-spy --gil)"
         ]
+        lines.append("  by thread (its entry function):")
+        lines.extend(f"    {share:5.1f} %  {name}" for name, share in self.threads[:limit])
         lines.append("  self time (innermost frame):")
         lines.extend(f"    {share:5.1f} %  {name}" for name, share in self.self_top[:limit])
         lines.append("  inclusive time (anywhere on the stack):")
@@ -49,6 +52,7 @@ class Profile:
             "samples": self.samples,
             "self_top": self.self_top,
             "inclusive_top": self.inclusive_top,
+            "threads": self.threads,
             "load": self.load.to_json() if self.load else None,
         }
 
@@ -61,21 +65,25 @@ def _function(frame: str) -> str:
 def top_frames(raw: str, process: str, load: LoadResult | None = None, limit: int = 25) -> Profile:
     self_counts: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
+    threads: dict[str, Counter[str]] = {}
     total = 0
     for line in raw.splitlines():
         match = _LINE.match(line.strip())
         if match is None:
             continue
         count = int(match["count"])
-        frames = [_function(f) for f in match["stack"].split(";") if f]
+        stack = [_function(f) for f in match["stack"].split(";") if f]
+        thread = next((f for f in stack if f.startswith("thread ")), "thread ?")
         # py-spy puts "process ..." / "thread ..." pseudo-frames first: keep code frames only
-        frames = [f for f in frames if not f.startswith(("process ", "thread "))]
+        frames = [f for f in stack if not f.startswith(("process ", "thread "))]
         if not frames:
             continue
         total += count
         self_counts[frames[-1]] += count
         for name in set(frames):
             inclusive[name] += count
+        entry = next((f for f in frames if not f.endswith("(threading.py)")), frames[0])
+        threads.setdefault(thread, Counter())[entry] += count
     if total == 0:
         raise BenchError(f"py-spy recorded no samples of {process}")
 
@@ -86,7 +94,14 @@ def top_frames(raw: str, process: str, load: LoadResult | None = None, limit: in
         ]
         return found[:limit]
 
-    return Profile(process, total, shares(self_counts), shares(inclusive), load)
+    by_thread = sorted(
+        (
+            (counter.most_common(1)[0][0], round(100 * sum(counter.values()) / total, 1))
+            for counter in threads.values()
+        ),
+        key=lambda x: -x[1],
+    )
+    return Profile(process, total, shares(self_counts), shares(inclusive), load, by_thread)
 
 
 def profile_under_load(pid: int, process: str, load: Load, connections: int, seconds: float) -> Profile:
@@ -106,6 +121,7 @@ def profile_under_load(pid: int, process: str, load: Load, connections: int, sec
             "--format",
             "raw",
             "--gil",
+            "--threads",
             "--output",
             str(out),
         ]

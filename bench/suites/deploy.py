@@ -26,8 +26,11 @@ PUB_WAIT = 20.0  # seconds a deployed job may take to answer through PUB
 _BUILD_FACTS = re.compile(r"(Resolved|Prepared|Installed|Downloaded|ready in|reus|cache)", re.IGNORECASE)
 
 
-def _check_job(racetrack: Racetrack, job: Sample) -> float:
-    """Wait until the job answers right through PUB; the seconds that took after the CLI returned."""
+def _check_job(racetrack: Racetrack, job: Sample, seen: list[str]) -> float:
+    """Wait until the job answers right through PUB; the seconds that took after the CLI returned.
+
+    Errors met meanwhile are appended to ``seen``.
+    """
     started = time.perf_counter()
     record = racetrack.job(job.job)
     if record.get("status") != "running":
@@ -36,11 +39,15 @@ def _check_job(racetrack: Racetrack, job: Sample) -> float:
         )
     url = f"{racetrack.url}/pub/job/{job.job}/latest/api/v1/perform"
     load = Load(url, json.dumps(job.body), {"X-Racetrack-Auth": racetrack.token})
+    first = True
     while True:
         try:
             check_answer(load, job.expected)
             return time.perf_counter() - started
-        except BenchError:
+        except BenchError as e:
+            if first:
+                seen.append(str(e)[:300])
+                first = False
             if time.perf_counter() - started > PUB_WAIT:
                 raise
 
@@ -74,12 +81,13 @@ def run(options: Options) -> SuiteResult:
     lags: dict[str, list[float]] = {name: [] for name in SAMPLES}
     warm_lags: dict[str, list[float]] = {name: [] for name in SAMPLES}
     facts: dict[str, dict[str, list[str]]] = {}
+    pub_errors: list[str] = []
     for repeat in range(1, options.deploy_repeats + 1):
         for name in SAMPLES:
             job = samples[name]
             with Racetrack(options.logs, f"deploy-{name}-{repeat}") as racetrack:
                 seconds = racetrack.deploy(job.path)
-                lag = _check_job(racetrack, job)
+                lag = _check_job(racetrack, job, pub_errors)
                 cold[name].append(seconds)
                 lags[name].append(lag)
                 _progress(repeat, name, "cold", seconds, lag)
@@ -87,7 +95,7 @@ def run(options: Options) -> SuiteResult:
                     facts[name] = {"cold": _build_facts(racetrack, job.job)}
                 for _ in range(options.warm_redeploys):
                     seconds = racetrack.deploy(job.path, force=True)
-                    lag = _check_job(racetrack, job)
+                    lag = _check_job(racetrack, job, pub_errors)
                     warm[name].append(seconds)
                     warm_lags[name].append(lag)
                     _progress(repeat, name, "warm", seconds, lag)
@@ -139,8 +147,8 @@ def run(options: Options) -> SuiteResult:
     worst = max(x for per in (*lags.values(), *warm_lags.values()) for x in per)
     if worst > 0.5:
         result.notes.append(
-            f"after the CLI reported a deployment done, PUB took up to {worst:.2f} s more to route to the "
-            "new replica (it answered 502 from its cached address of the replaced one meanwhile)"
+            f"after the CLI reported a deployment done, PUB took up to {worst:.2f} s more to answer right; "
+            f"meanwhile: {pub_errors[0] if pub_errors else '?'}"
         )
     result.data = {
         "cold_s": cold,
@@ -148,5 +156,6 @@ def run(options: Options) -> SuiteResult:
         "pub_wait_after_cold_s": lags,
         "pub_wait_after_warm_s": warm_lags,
         "build_log_facts": facts,
+        "pub_errors_after_deploy": pub_errors,
     }
     return result

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -22,11 +24,13 @@ from bench.processes import Server, free_port
 from bench.profiling import profile_under_load
 from bench.report import SuiteResult, Table, Target, fmt, share
 from bench.samples import sample
+from bench.venvs import PROJECT_PYTHON, ROOT
 
 NGINX = "/usr/sbin/nginx"
 BODY = json.dumps({"numbers": [40, 2]})
 EXPECTED = 42
 DIRECT, PUB, NGINX_KEY = "direct (job port)", "through PUB", "through nginx"
+BARE = "through a minimal aiohttp proxy"
 
 NGINX_CONF = """
 worker_processes 1;
@@ -70,6 +74,19 @@ def nginx_server(job_address: str, tmp: Path, logs: Path) -> tuple[Server, int]:
     return server, port
 
 
+def bare_proxy(job_address: str, logs: Path) -> tuple[Server, int]:
+    """ARCHITECTURE.md's "minimal ASGI proxy" (uvicorn + aiohttp), the floor PUB's target came from."""
+    port = free_port()
+    python = PROJECT_PYTHON if PROJECT_PYTHON.exists() else Path(sys.executable)
+    argv = [
+        str(python), "-m", "uvicorn", "bench.apps.aiohttp_proxy:app", "--host", "127.0.0.1",
+        "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+        "--log-level", "warning",
+    ]  # fmt: skip
+    env = {**os.environ, "BENCH_UPSTREAM": f"http://{job_address}"}
+    return Server("aiohttp proxy", argv, log=logs / "aiohttp-proxy.log", cwd=ROOT, env=env), port
+
+
 def run(options: Options) -> SuiteResult:
     adder_dir = sample("python-class").path
     result = SuiteResult("pub")
@@ -83,7 +100,9 @@ def run(options: Options) -> SuiteResult:
         f"wrk -t{options.wrk_threads} -c{{1,16}} -d{options.duration:g}s --latency -s post_json.lua URL   "
         f"# body {BODY}, header X-Racetrack-Auth, after a {options.warmup:g} s warm-up; URL = "
         "http://internal_name/api/v1/perform | http://127.0.0.1:P/pub/job/adder/latest/api/v1/perform | "
-        "http://127.0.0.1:N/api/v1/perform",
+        "http://127.0.0.1:N/api/v1/perform | http://127.0.0.1:M/api/v1/perform",
+        "BENCH_UPSTREAM=http://internal_name .venv/bin/python -m uvicorn bench.apps.aiohttp_proxy:app "
+        "--port M --loop uvloop --http httptools --no-access-log   # the minimal proxy of ARCHITECTURE.md",
     ]
     with contextlib.ExitStack() as stack:
         racetrack = stack.enter_context(Racetrack(options.logs, "pub"))
@@ -97,12 +116,16 @@ def run(options: Options) -> SuiteResult:
         stack.callback(shutil.rmtree, tmp, True)
         nginx, nginx_port = nginx_server(address, tmp, options.logs)
         stack.enter_context(nginx)
+        bare, bare_port = bare_proxy(address, options.logs)
+        stack.enter_context(bare)
         loads = {
             DIRECT: Load(f"http://{address}/api/v1/perform", BODY, headers),
             PUB: Load(f"{racetrack.url}/pub/job/adder/latest/api/v1/perform", BODY, headers),
             NGINX_KEY: Load(f"http://127.0.0.1:{nginx_port}/api/v1/perform", BODY, headers),
+            BARE: Load(f"http://127.0.0.1:{bare_port}/api/v1/perform", BODY, headers),
         }
         nginx.wait_ready(f"http://127.0.0.1:{nginx_port}/live", 20)
+        bare.wait_ready(f"http://127.0.0.1:{bare_port}/live", 20)
         for load in loads.values():
             check_answer(load, EXPECTED, times=20)
         figures = interleaved(loads, options)
@@ -157,7 +180,12 @@ def _tabulate(result: SuiteResult, figures: dict[str, dict[int, LoadResult]], op
         ),
         Target(f"PUB added p50 at c={low}", pub[low].p50_ms - direct[low].p50_ms, 1.0, "<=", " ms"),
     ]
-    nginx = figures[NGINX_KEY]
+    nginx, bare = figures[NGINX_KEY], figures[BARE]
+    result.notes.append(
+        f"the minimal aiohttp proxy (same uvicorn + aiohttp stack, no PUB logic) keeps "
+        f"{share(bare[top].requests_per_s, direct[top].requests_per_s)} of direct at c={top}; PUB keeps "
+        f"{share(pub[top].requests_per_s, bare[top].requests_per_s)} of that proxy's throughput"
+    )
     result.notes.append(
         f"reference proxy: nginx keeps {share(nginx[top].requests_per_s, direct[top].requests_per_s)} "
         "of direct "

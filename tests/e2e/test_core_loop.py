@@ -35,7 +35,9 @@ def test_call_with_curl_prints_a_runnable_command(adder: str, cli: Cli, admin_to
     assert admin_token in result.stdout
 
 
-def test_pub_serves_version_wildcards_with_the_saved_token(adder: str, server: Server, admin_token: str) -> None:
+def test_pub_serves_version_wildcards_with_the_saved_token(
+    adder: str, server: Server, admin_token: str
+) -> None:
     for version in ("0.0.2", "latest", "0.x", "0.0.x"):
         response = httpx.post(
             f"{server.pub}/job/adder/{version}/api/v1/perform",
@@ -100,7 +102,9 @@ def test_validate_prints_the_evaluated_manifest(cli: Cli) -> None:
 def test_malformed_manifest_is_rejected_before_any_build(cli: Cli, tmp_path: pytest.TempPathFactory) -> None:
     job = tmp_path / "job"  # type: ignore[operator]
     job.mkdir()
-    (job / "job.yaml").write_text("name: bad\nowner_email: a@b.c\njobtype: python3:latest\ngit:\n  remote: ssh://x\n")
+    (job / "job.yaml").write_text(
+        "name: bad\nowner_email: a@b.c\njobtype: python3:latest\ngit:\n  remote: ssh://x\n"
+    )
     result = cli("deploy", str(job), check=False)
     assert result.returncode != 0
     output = result.stdout + result.stderr

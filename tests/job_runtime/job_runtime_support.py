@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Callable
@@ -92,7 +93,9 @@ class JobProcess:
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = directory / f"job-{self.port}.log"
+        handle, log_name = tempfile.mkstemp(prefix=f"job-{self.port}-", suffix=".log")
+        os.close(handle)
+        self.log_path = Path(log_name)  # outside the job directory: samples stay clean
         self._log = self.log_path.open("wb")
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("JOB_", "LOG_", "RUNTIME_"))}
         full_env.update({"PYTHONUNBUFFERED": "1", **env})
@@ -153,6 +156,7 @@ class JobProcess:
             self.process.kill()
             self.process.wait(timeout=10)
         self._log.close()
+        self.log_path.unlink(missing_ok=True)
 
 
 def require(condition: bool, reason: str) -> None:

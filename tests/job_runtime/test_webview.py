@@ -193,3 +193,11 @@ async def test_wsgi_streamed_response_arrives_whole(jobs: AppFactory, tmp_path: 
     response = await client.get("/api/v1/webview/")
     assert response.status_code == 200
     assert response.text == "abcd"
+
+
+async def test_webview_request_body_over_the_limit_is_a_413(jobs: AppFactory, tmp_path: Path) -> None:
+    client = jobs.client(write_job(tmp_path, ASGI_SOURCE), env={"RUNTIME_MAX_BODY_BYTES": "10"})
+    response = await client.post("/api/v1/webview/upload", content=b"x" * 11)
+    assert (response.status_code, response.json()["type"]) == (413, "PayloadTooLarge")
+    flask = jobs.client(FLASK, "entrypoint.py", "JobEntrypoint", {**ENV, "RUNTIME_MAX_BODY_BYTES": "10"})
+    assert (await flask.post("/api/v1/webview/postme", content=b"x" * 11)).status_code == 413

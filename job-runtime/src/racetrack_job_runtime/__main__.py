@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> None:
     except JobRuntimeError as e:
         sys.stderr.write(f"error: {e}\n")
         raise SystemExit(2) from None
-    run(args.entrypoint_path, args.entrypoint_class or None, host=args.host, port=args.port, settings=settings)
+    run(
+        args.entrypoint_path, args.entrypoint_class or None, host=args.host, port=args.port, settings=settings
+    )
 
 
 if __name__ == "__main__":

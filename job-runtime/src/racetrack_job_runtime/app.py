@@ -21,6 +21,7 @@ from racetrack_job_runtime.errors import (
     MethodNotAllowedError,
     NotFoundError,
     NotReadyError,
+    PayloadTooLargeError,
     RequestError,
     exception_message,
     flatten_group,
@@ -28,6 +29,7 @@ from racetrack_job_runtime.errors import (
     root_cause,
 )
 from racetrack_job_runtime.job import API_PREFIX, NO_PERFORM, PARAMETERS_PATH, PERFORM_PATH, Job
+from racetrack_job_runtime.logs import AccessLog
 from racetrack_job_runtime.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from racetrack_job_runtime.metrics import JobMetrics
 from racetrack_job_runtime.pool import WorkerPool
@@ -70,6 +72,7 @@ class JobApp:
         self._caller_header = settings.caller_header.lower().encode("latin-1")
         self._max_body = settings.max_body_bytes
         self._openapi: bytes | None = None
+        self._access_log = AccessLog(logger, settings.log_caller_name)
         self._refresh_probes()
 
     # ---- phases -------------------------------------------------------------------------
@@ -202,9 +205,7 @@ class JobApp:
         if status == 500:
             metrics.commons_internal_server_errors += 1
         if log_request:
-            logger.info(
-                "%s %s %d", method, _uri(scope), status, extra=_log_extra(tracing, caller, self.settings)
-            )
+            self._access_log.write(method, _uri(scope), status, tracing, caller)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -232,7 +233,13 @@ class JobApp:
     ) -> int:
         if route.startswith(API_PREFIX):
             job = self._ready_job()
-            if route.startswith(_WEBVIEW_ROUTE) and (len(route) == len(_WEBVIEW_ROUTE) or route[15] == "/"):
+            if route.startswith(_WEBVIEW_ROUTE) and (
+                len(route) == len(_WEBVIEW_ROUTE) or route[len(_WEBVIEW_ROUTE)] == "/"
+            ):
+                if declared is not None and declared > self._max_body:
+                    raise PayloadTooLargeError(
+                        f"request body of {declared} bytes exceeds the limit of {self._max_body} bytes"
+                    )
                 return await self._webview(job, scope, receive, send, method, route, prefix, tracing, caller)
             if method == "POST":
                 endpoint = job.post.get(route) or job.post.get(route.rstrip("/"))

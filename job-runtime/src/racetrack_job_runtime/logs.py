@@ -90,6 +90,14 @@ class PlainFormatter(logging.Formatter):
             self._second = second
         return self._stamp
 
+    def access_line(self, message: str, context: list[tuple[str, str]]) -> str:
+        """The line ``format`` would make of an INFO record with ``context`` as extras."""
+        label = f"{_COLOURS['INFO']}INFO {_RESET}" if self.colours else "INFO "
+        line = f"[{self._timestamp(time.time())}] {label} {message}"
+        if context:
+            line += "".join(f", {key}={_quote(value)}" for key, value in context)
+        return line
+
     def format(self, record: logging.LogRecord) -> str:
         level = LEVEL_NAMES.get(record.levelno, record.levelname)
         label = f"{_COLOURS.get(level, '')}{level:<5}{_RESET}" if self.colours else f"{level:<5}"
@@ -107,6 +115,16 @@ class PlainFormatter(logging.Formatter):
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ``time`` (ISO-8601 UTC), ``lvl``, ``msg`` and extra keys."""
 
+    def access_line(self, message: str, context: list[tuple[str, str]]) -> str:
+        """The line ``format`` would make of an INFO record with ``context`` as extras."""
+        payload: dict[str, Any] = {
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "lvl": "INFO",
+            "msg": message,
+        }
+        payload.update(context)
+        return json.dumps(payload, ensure_ascii=False)
+
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -120,6 +138,60 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             payload["stack_info"] = self.formatStack(record.stack_info)
         return json.dumps(payload, ensure_ascii=False, default=str)
+
+
+class AccessLog:
+    """Writes the access log line "METHOD URI STATUS" at INFO.
+
+    While the job keeps the runtime's own stdout handler (the usual case) the line is formatted
+    and written directly, skipping the LogRecord machinery on every request; as soon as the
+    setup differs (another handler, a replaced formatter, a filter, capture in tests) it goes
+    through ``logging`` like any other line.
+    """
+
+    def __init__(self, log: logging.Logger, log_caller_name: bool) -> None:
+        self.log = log
+        self.log_caller_name = log_caller_name
+
+    def write(self, method: str, uri: str, status: int, tracing: str | None, caller: str | None) -> None:
+        log = self.log
+        if not log.isEnabledFor(logging.INFO):
+            return
+        context: list[tuple[str, str]] = []
+        if tracing is not None:
+            context.append(("tracing_id", tracing))
+        if caller is not None and self.log_caller_name:
+            context.append(("caller_name", caller))
+        handler = _direct_handler
+        root = logging.root
+        if (
+            handler is not None
+            and not log.handlers
+            and not log.filters
+            and log.propagate
+            and len(root.handlers) == 1
+            and root.handlers[0] is handler
+            and isinstance(handler.formatter, (PlainFormatter, JsonFormatter))
+            and len(handler.filters) == 1
+        ):
+            line = handler.formatter.access_line(f"{method} {uri} {status}", context)
+            with handler.lock or _no_lock:
+                handler.stream.write(line + "\n")
+                handler.stream.flush()
+            return
+        log.info("%s %s %d", method, uri, status, extra=dict(context) if context else None)
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+_no_lock = _NoLock()
+_direct_handler: logging.StreamHandler[TextIO] | None = None
 
 
 def _level(name: str) -> int:
@@ -146,6 +218,8 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
+    global _direct_handler
+    _direct_handler = handler
     if settings.log_level:
         level = _level(settings.log_level)
         root.setLevel(level)
@@ -157,4 +231,6 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
+        uvicorn_logger.setLevel(logging.NOTSET)
         uvicorn_logger.propagate = True
+        uvicorn_logger.disabled = False

@@ -128,8 +128,7 @@ class JobMetrics:
         endpoints = sorted(self.endpoints.values(), key=lambda m: m.endpoint)
 
         def family(name: str, kind: str, help_text: str) -> None:
-            out.append(f"# HELP {name} {_escape_help(help_text)}")
-            out.append(f"# TYPE {name} {kind}")
+            _family(out, name, kind, help_text)
 
         family("request_duration", "histogram", "Duration of perform and auxiliary endpoint calls in seconds")
         for m in endpoints:
@@ -156,7 +155,7 @@ class JobMetrics:
             "commons_internal_server_errors_total", "counter", "HTTP 500 responses produced by the runtime"
         )
         out.append(f"commons_internal_server_errors_total {self.commons_internal_server_errors}.0")
-        _render_process(out, family)
+        _render_process(out)
         if custom:
             _render_custom(out, custom, self.builtin_names())
         out.append("")
@@ -190,7 +189,17 @@ def _read_boot_time() -> float:
     return _boot_time
 
 
-def _render_process(out: list[str], family: Any) -> None:
+def _family(out: list[str], name: str, kind: str, help_text: str) -> None:
+    out.append(f"# HELP {name} {_escape_help(help_text)}")
+    out.append(f"# TYPE {name} {kind}")
+
+
+def _render_process(out: list[str]) -> None:
+    """Process and interpreter metrics, named as prometheus_client's default collectors."""
+
+    def family(name: str, kind: str, help_text: str) -> None:
+        _family(out, name, kind, help_text)
+
     try:
         with open("/proc/self/stat", "rb") as file:
             fields = file.read().split(b")")[-1].split()
@@ -270,6 +279,5 @@ def _render_custom(out: list[str], items: list[Any], reserved: set[str]) -> None
         pairs = [(key, str(labels[key])) for key in sorted(labels)]
         samples.append(f"{name}{_labels(pairs)} {format_value(float(value))}")
     for name, (description, samples) in families.items():
-        out.append(f"# HELP {name} {_escape_help(description)}")
-        out.append(f"# TYPE {name} gauge")
+        _family(out, name, "gauge", description)
         out.extend(samples)
