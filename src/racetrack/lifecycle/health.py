@@ -84,11 +84,19 @@ class HealthCheck:
         ready_timeout: float,
         cancel: threading.Event | None = None,
         clock: Callable[[], float] = time.monotonic,
+        failure_probe: Callable[[], str | None] | None = None,
     ) -> None:
+        self.failure_probe = failure_probe
         self.alive_timeout = alive_timeout
         self.ready_timeout = ready_timeout
         self.cancel = cancel or threading.Event()
         self.clock = clock
+
+    def _check_not_down(self) -> None:
+        """Fail at once when the target says the new instances went down (exited, crashed)."""
+        reason = self.failure_probe() if self.failure_probe is not None else None
+        if reason:
+            raise DeploymentError(f"Job server exited during startup: {reason}")
 
     def _sleep(self, seconds: float) -> None:
         if self.cancel.wait(seconds):
@@ -129,6 +137,7 @@ class HealthCheck:
                     "Cluster error: can't reach newer Job, "
                     f"/live does not report deployment_timestamp {expected}"
                 )
+            self._check_not_down()
             if self.clock() >= deadline:
                 raise DeploymentError(f"{last_problem} (waited {self.alive_timeout:g} s for {base_url}/live)")
             self._sleep(next(delays))
@@ -145,6 +154,7 @@ class HealthCheck:
                     raise DeploymentError("Job health error: readiness endpoint not found")
                 live = _get(client, f"{base_url}/live")
             except httpx.HTTPError as e:
+                self._check_not_down()
                 raise DeploymentError(
                     f"Job server crashed while initialization: {type(e).__name__}: {e}"
                 ) from e

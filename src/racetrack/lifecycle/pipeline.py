@@ -45,6 +45,7 @@ from racetrack.lifecycle.settings import LifecycleSettings
 from racetrack.manifest import Manifest, effective_resources, parse_manifest_yaml
 from racetrack.plugins.engine import PluginEngine
 from racetrack.plugins.interfaces import (
+    DEPLOYMENT_FAILURE_PROBE,
     Artifact,
     ArtifactKind,
     DeployRequest,
@@ -434,10 +435,16 @@ class DeploymentPipeline:
         try:
             if not addresses:
                 raise DeploymentError(f"infrastructure target {run.target.name} gave no address of the job")
+            probe = getattr(run.target, DEPLOYMENT_FAILURE_PROBE, None)
             health = HealthCheck(
                 alive_timeout=s.timeout_until_job_alive,
                 ready_timeout=s.timeout_until_job_ready,
                 cancel=cancel,
+                failure_probe=(
+                    (lambda: probe(run.manifest.name, run.manifest.version, run.deployment_id))
+                    if callable(probe)
+                    else None
+                ),
             )
             health.wait(
                 addresses,

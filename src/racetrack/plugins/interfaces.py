@@ -178,6 +178,15 @@ class InfrastructureTarget(Protocol):
         ...
 
 
+# Optional target method, looked up with getattr so older targets need not have it:
+#
+#     def deployment_failure(self, name: str, version: str, deployment_id: str) -> str | None:
+#         """Why the instances of a deployment still being verified went down (e.g. "exited with
+#         code 3"), or None while they run or start. Lets Lifecycle fail a deployment at once
+#         instead of waiting for the liveness timeout."""
+DEPLOYMENT_FAILURE_PROBE = "deployment_failure"
+
+
 @dataclass
 class PluginContext:
     """What the platform hands to plugins that create targets or job types."""

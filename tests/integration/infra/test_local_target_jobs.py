@@ -258,3 +258,24 @@ def test_stop_kills_a_job_ignoring_sigterm(tmp_path: Path, targets: Callable[...
     target.stop()
     assert time.monotonic() - started < 4
     assert refused(record.internal_name)
+
+
+def test_deployment_failure_reports_a_replica_that_exited_during_startup(
+    tmp_path: Path, targets: Callable[..., LocalTarget]
+) -> None:
+    target = targets()
+    crashing = ["{python}", "-c", "import sys, time; time.sleep(0.5); sys.exit(3)"]
+    target.deploy_job(make_request(source(tmp_path), command=crashing))
+    assert target.deployment_failure("adder", "0.0.1", "d1") is None  # still starting
+    wait_for(lambda: target.deployment_failure("adder", "0.0.1", "d1") is not None, timeout=10)
+    reason = target.deployment_failure("adder", "0.0.1", "d1")
+    assert reason is not None and "3" in reason
+
+
+def test_deployment_failure_is_none_for_a_healthy_deployment(
+    tmp_path: Path, targets: Callable[..., LocalTarget]
+) -> None:
+    target = targets()
+    record = target.deploy_job(make_request(source(tmp_path)))
+    wait_live(record.internal_name or "")
+    assert target.deployment_failure("adder", "0.0.1", "d1") is None

@@ -150,3 +150,15 @@ def test_cancel_ends_the_wait() -> None:
     threading.Timer(0.2, health.cancel.set).start()
     with pytest.raises(DeploymentCancelled, match="halted due to server shutdown"):
         health.wait(["127.0.0.1:9"], 1, on_alive=lambda: None)
+
+
+def test_instances_reported_down_by_the_target_fail_at_once() -> None:
+    health = HealthCheck(
+        alive_timeout=60, ready_timeout=60, failure_probe=lambda: "replica 0 exited with code 3"
+    )
+    started = time.monotonic()
+    with pytest.raises(
+        DeploymentError, match="^Job server exited during startup: replica 0 exited with code 3$"
+    ):
+        health.wait(["127.0.0.1:9"], 1, on_alive=lambda: None)
+    assert time.monotonic() - started < 5

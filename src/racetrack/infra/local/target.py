@@ -561,6 +561,21 @@ class LocalTarget:
             },
         )
 
+    def deployment_failure(self, name: str, version: str, deployment_id: str) -> str | None:
+        """Why a replica of this (not yet promoted) deployment went down, or None."""
+        self.check_replicas()
+        with self._lock:
+            job = self._jobs.get((name, version))
+            dep = (
+                next((d for d in job.deployments if d.deployment_id == deployment_id), None) if job else None
+            )
+            if dep is None:
+                return "the job's processes are gone"
+            for replica in dep.replicas:
+                if replica.last_exit:
+                    return f"replica {replica.index} {replica.last_exit}"
+        return None
+
     def promote_job(self, name: str, version: str, deployment_id: str) -> None:
         """The deployment passed its checks: stop and remove every other deployment of the version."""
         with self._lock:
