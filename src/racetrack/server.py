@@ -39,7 +39,7 @@ class _ChildLifespan:
 
     async def _exchange(self, scope: Scope, message_type: str) -> Message:
         if self._task is None:
-            self._task = asyncio.create_task(self._app(scope, self._to_child.get, self._from_child.put))
+            self._task = asyncio.ensure_future(self._app(scope, self._to_child.get, self._from_child.put))
         await self._to_child.put({"type": message_type})
         reply = asyncio.create_task(self._from_child.get())
         done, _ = await asyncio.wait({reply, self._task}, return_when=asyncio.FIRST_COMPLETED)
@@ -93,9 +93,7 @@ class PrefixDispatcher:
 
 
 async def _redirect(send: Send, location: str) -> None:
-    await send(
-        {"type": "http.response.start", "status": 307, "headers": [(b"location", location.encode())]}
-    )
+    await send({"type": "http.response.start", "status": 307, "headers": [(b"location", location.encode())]})
     await send({"type": "http.response.body", "body": b""})
 
 

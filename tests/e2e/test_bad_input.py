@@ -89,7 +89,13 @@ def test_requirements_that_do_not_install_fail_with_the_build_log_excerpt(
 def test_entrypoint_raising_in_init_reports_the_error_and_the_line(
     cli: Cli, tmp_path: Path, running_adder: str, admin_token: str
 ) -> None:
-    code = "class Job:\n    def __init__(self):\n        raise RuntimeError('model file is missing')\n\n    def perform(self):\n        return 1\n"
+    code = (
+        "class Job:\n"
+        "    def __init__(self):\n"
+        "        raise RuntimeError('model file is missing')\n\n"
+        "    def perform(self):\n"
+        "        return 1\n"
+    )
     output = failed_deploy(cli, make_job(tmp_path, "bad-init", code))
     assert "model file is missing" in output
     assert "entrypoint.py" in output
