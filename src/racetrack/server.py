@@ -19,7 +19,7 @@ from typing import Any
 
 from loguru import logger
 
-from racetrack.core.logs import configure_logs
+from racetrack.core.logs import configure_logs, env_flag
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -142,6 +142,8 @@ def build_embedded(host: str, port: int, data_dir: Path) -> EmbeddedServer:
             pub=pub_url,
             data_dir=str(data_dir),
         )
+        if env_flag("LOG_STRUCTURED"):
+            return  # JSON lines only
         sys.stdout.write(
             f"\n  Racetrack is up.\n"
             f"  Remote (Lifecycle API): {remote_url}\n"
@@ -156,9 +158,31 @@ def build_embedded(host: str, port: int, data_dir: Path) -> EmbeddedServer:
 
 
 def _serve(app: ASGIApp, host: str, port: int) -> None:
+    """Serve ``app`` until SIGTERM/SIGINT, then shut down gracefully and return (exit code 0)."""
+    import contextlib
+    import signal
+    import threading
+    from collections.abc import Iterator
+
     import uvicorn
 
-    uvicorn.run(
+    class GracefulServer(uvicorn.Server):
+        # uvicorn re-raises the captured signal after a graceful shutdown, which ends the
+        # process with -SIGTERM; a clean stop on SIGTERM should exit 0.
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            handled = (signal.SIGINT, signal.SIGTERM)
+            original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in original.items():
+                    signal.signal(sig, handler)
+
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -169,6 +193,7 @@ def _serve(app: ASGIApp, host: str, port: int) -> None:
         log_config=None,
         timeout_graceful_shutdown=5,
     )
+    GracefulServer(config).run()
 
 
 def run_embedded(host: str = "127.0.0.1", port: int = 7000, data_dir: Path | str | None = None) -> None:

@@ -97,22 +97,31 @@ def _wait_ready(server: Server, timeout: float = 60) -> None:
     raise AssertionError(f"racetrack up not ready after {timeout}s:\n{server.output()}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("racetrack-up")
-    data_dir = root / "data"
-    log_path = root / "server.log"
-    port = free_port()
+def start_server(
+    root: Path,
+    *,
+    port: int | None = None,
+    data_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+    args: list[str] | None = None,
+) -> Server:
+    """Start ``racetrack up`` (or ``racetrack <args>``) and wait until Lifecycle is ready."""
+    data_dir = data_dir or root / "data"
+    log_path = root / f"server-{time.monotonic_ns()}.log"
+    port = port or free_port()
     env = {
         **os.environ,
         "HOME": str(root),
         "RACETRACK_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "LOG_LEVEL": "DEBUG",
+        **(extra_env or {}),
     }
-    env.pop("DATABASE_URL", None)
+    if "DATABASE_URL" not in (extra_env or {}):
+        env.pop("DATABASE_URL", None)
+    command = args or ["up", "--port", str(port), "--data-dir", str(data_dir)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [racetrack_bin(), "up", "--port", str(port), "--data-dir", str(data_dir)],
+            [racetrack_bin(), *command],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -121,15 +130,33 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = Server(process, f"http://127.0.0.1:{port}", data_dir, log_path)
     try:
         _wait_ready(srv)
+    except BaseException:
+        stop_server(srv)
+        raise
+    return srv
+
+
+def stop_server(server: Server, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> int:
+    """Signal the server and return its exit code (killing it if it does not stop in time)."""
+    process = server.process
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise AssertionError(f"server did not stop within {timeout}s after {sig.name}") from None
+    return int(process.returncode)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("racetrack-up"))
+    try:
         yield srv
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_server(srv)
 
 
 @pytest.fixture(scope="session")
