@@ -147,3 +147,58 @@ def test_deployment_failure_is_recorded_with_its_reason(cli: Cli, server: Server
     assert failed, deployments
     assert all(d["error"] for d in failed)
     assert all("rt_u_" not in (d["error"] or "") for d in failed)
+
+
+def test_unreachable_git_repository_fails_with_a_clear_message_and_no_credentials(
+    cli: Cli, tmp_path: Path, running_adder: str, admin_token: str
+) -> None:
+    job = make_job(tmp_path, "git-unreachable", OK_CODE)
+    manifest = (
+        (job / "job.yaml").read_text().replace("https://example.com/jobs/", "https://127.0.0.1:9/jobs/")
+    )
+    (job / "job.yaml").write_text(manifest)
+    cli("set", "credentials", "https://127.0.0.1:9", "git-user", "git-secret-token-123")
+    result = cli("deploy", str(job), "--build-context", "git", "--force", check=False, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "127.0.0.1:9" in output and "clone" in output.lower()
+    assert "git-secret-token-123" not in output
+    assert_still_serving(running_adder, admin_token)
+
+
+def test_secret_runtime_vars_reach_the_job_but_no_output(
+    cli: Cli, server: Server, tmp_path: Path, admin_token: str
+) -> None:
+    secret = "s3cr3t-value-for-e2e"
+    code = (
+        "import os\n\n"
+        "class Job:\n"
+        "    def perform(self) -> dict:\n"
+        "        return {'secret_matches': os.environ.get('API_KEY') == " + repr(secret) + ",\n"
+        "                'build_var_blanked': os.environ.get('BUILD_ONLY') == ''}\n"
+    )
+    job = make_job(
+        tmp_path,
+        "secret-env",
+        code,
+        extra="secret_runtime_env_file: runtime.env\nbuild_env:\n  BUILD_ONLY: build-time-only\n",
+        files={"runtime.env": f"API_KEY={secret}\n"},
+    )
+    deployed = cli("deploy", str(job), "--force")
+    response = httpx.post(
+        f"{server.pub}/job/secret-env/latest/api/v1/perform",
+        json={},
+        headers={"X-Racetrack-Auth": admin_token},
+    )
+    assert response.json() == {"secret_matches": True, "build_var_blanked": True}
+    headers = {"X-Racetrack-Auth": admin_token}
+    exposed = [
+        deployed.stdout,
+        httpx.get(f"{server.remote}/api/v1/job/secret-env/latest", headers=headers).text,
+        httpx.get(f"{server.remote}/api/v1/deploy", headers=headers).text,
+        httpx.get(f"{server.remote}/api/v1/job/secret-env/latest/build-logs", headers=headers).text,
+        httpx.get(f"{server.remote}/api/v1/job/secret-env/latest/logs", headers=headers).text,
+        server.output(),
+    ]
+    for text in exposed:
+        assert secret not in text
