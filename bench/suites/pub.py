@@ -138,6 +138,10 @@ def run(options: Options) -> SuiteResult:
             result.data["profile"] = profile.to_json()
             result.notes.append(profile.render())
     _tabulate(result, figures, options)
+    tuned = {k: v for k, v in os.environ.items() if k.startswith(("PUB_", "LIFECYCLE_")) or k == "LOG_LEVEL"}
+    if tuned:
+        result.notes.append(f"racetrack up ran with {tuned} (not the defaults)")
+        result.data["environment"] = tuned
     result.data["job_address"] = address
     return result
 

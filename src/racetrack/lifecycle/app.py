@@ -13,6 +13,7 @@ import time
 import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from loguru import logger
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -98,6 +100,13 @@ def create_app(
     return app
 
 
+SWAGGER_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "favicon-32x32.png": "image/png",
+}
+
+
 def _add_probes(app: FastAPI, state: LifecycleState) -> None:
     settings = state.settings
 
@@ -133,14 +142,25 @@ def _add_probes(app: FastAPI, state: LifecycleState) -> None:
         return RedirectResponse(f"{BASE_PATH}/", status_code=307)
 
     def home() -> HTMLResponse:
-        return HTMLResponse(
-            "<!doctype html><title>Racetrack Lifecycle</title><h1>Racetrack Lifecycle API</h1>"
-            f'<p>OpenAPI description: <a href="{BASE_PATH}/openapi.json">{BASE_PATH}/openapi.json</a>. '
-            "Authenticate with the <code>X-Racetrack-Auth</code> header.</p>"
+        return get_swagger_ui_html(
+            openapi_url=f"{BASE_PATH}/openapi.json",
+            title="Racetrack Lifecycle API",
+            swagger_js_url=f"{BASE_PATH}/static/swagger-ui-bundle.js",
+            swagger_css_url=f"{BASE_PATH}/static/swagger-ui.css",
+            swagger_favicon_url=f"{BASE_PATH}/static/favicon-32x32.png",
         )
+
+    def asset(name: str) -> Response:
+        # Swagger UI assets ship with the job runtime; served here too so no page needs a CDN.
+        media_type = SWAGGER_ASSETS.get(name)
+        if media_type is None:
+            return JSONResponse({"error": f"no such file: {name}", "type": "NotFoundError"}, status_code=404)
+        content = (resources.files("racetrack_job_runtime") / "assets" / name).read_bytes()
+        return Response(content, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})
 
     app.add_api_route(BASE_PATH, redirect, methods=["GET"], include_in_schema=False)
     app.add_api_route(f"{BASE_PATH}/", home, methods=["GET"], include_in_schema=False)
+    app.add_api_route(f"{BASE_PATH}/static/{{name}}", asset, methods=["GET"], include_in_schema=False)
 
 
 def compact_traceback(error: BaseException) -> str:

@@ -92,6 +92,17 @@ def test_bare_base_path_redirects(client: TestClient) -> None:
     assert "/lifecycle/api/v1/deploy" in openapi["paths"] and "/api/v1/deploy" not in openapi["paths"]
 
 
+def test_swagger_ui_is_served_with_local_assets_only(client: TestClient) -> None:
+    page = client.get("/lifecycle/").text
+    assert "/lifecycle/static/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower() and "https://" not in page
+    for name, kind in (("swagger-ui-bundle.js", "javascript"), ("swagger-ui.css", "css")):
+        asset = client.get(f"/lifecycle/static/{name}")
+        assert asset.status_code == 200 and kind in asset.headers["content-type"]
+        assert len(asset.content) > 1000
+    assert client.get("/lifecycle/static/..%2Fsettings.py").status_code == 404
+
+
 def test_access_log_skips_probes_and_logs_errors_in_one_line(
     client: TestClient, auth: dict[str, str], log_lines: list[str]
 ) -> None:
