@@ -79,7 +79,14 @@ def parse_args(argv: list[str] | None) -> tuple[list[str], Options]:
     )
     if args.quick:
         options = replace(
-            options, duration=2, warmup=0.5, rounds=1, deploy_repeats=1, warm_redeploys=1, cli_runs=5
+            options,
+            duration=2,
+            warmup=0.5,
+            rounds=1,
+            deploy_repeats=1,
+            warm_redeploys=1,
+            cli_runs=5,
+            quick=True,
         )
     suites = list(SUITES) if not args.suites or "all" in args.suites else list(dict.fromkeys(args.suites))
     return suites, options
@@ -113,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
                 "rerun on a quiet machine for stable figures"
             )
         print("\n" + result.render())
-        print(f"saved {result.save()}", flush=True)
+        print(f"saved {result.save(options.quick)}", flush=True)
         missed += [f"{name}: {t.name}" for t in result.targets if not t.passed]
     print()
     if missed:

@@ -22,5 +22,6 @@ class Options:
     warm_redeploys: int = 3  # unchanged-dependency redeploys after each cold one
     cli_runs: int = 40  # hyperfine runs per command
     wait_quiet: float = 0.0  # seconds to wait for idle CPUs before each suite (0: don't)
+    quick: bool = False  # short runs to check the harness; results kept apart
     profile: bool = False  # py-spy the server under test after measuring
     logs: Path = field(default_factory=lambda: CACHE / "logs" / time.strftime("%Y%m%d-%H%M%S"))

@@ -107,9 +107,11 @@ class SuiteResult:
             "data": self.data,
         }
 
-    def save(self) -> Path:
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        path = RESULTS_DIR / f"{self.suite}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    def save(self, quick: bool = False) -> Path:
+        """Write the JSON; ``--quick`` runs go to ``results/quick/`` so they never pass for figures."""
+        directory = RESULTS_DIR / "quick" if quick else RESULTS_DIR
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{self.suite}-{time.strftime('%Y%m%d-%H%M%S')}.json"
         path.write_text(json.dumps(self.to_json(), indent=2) + "\n")
         return path
 
