@@ -24,6 +24,7 @@ import aiohttp
 from loguru import logger
 from yarl import URL
 
+from racetrack.core.logs import access_logger
 from racetrack.pub.access import AccessGate
 from racetrack.pub.asgi import Headers, Receive, Scope, Send, send_json
 from racetrack.pub.credentials import TOKEN_NAMES, pick_token, strip_auth_cookies
@@ -107,6 +108,7 @@ class JobProxy:
         self._actions = actions
         self._response_drop = _RESPONSE_DROP | {self._tracing_b}
         self._round_robin: dict[tuple[str, str], int] = {}
+        self._log_access = access_logger()
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, remainder: str) -> None:
         """Serve one job call; ``remainder`` is the path after ``/job``."""
@@ -373,7 +375,7 @@ class JobProxy:
             self.metrics.overall_response_time.inc(time.perf_counter() - started)
         job_metrics.response_code(status).inc()
         if self._access_log:
-            logger.info(
+            self._log_access(
                 "Proxy request done",
                 jobName=target.name, jobVersion=target.version, jobPath=job_path, caller=decision.caller,
                 status=status, duration=round(time.perf_counter() - started, 6), requestId=request_id,
