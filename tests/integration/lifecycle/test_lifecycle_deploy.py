@@ -6,6 +6,7 @@ import base64
 import io
 import os
 import tarfile
+import time
 from typing import Any
 
 import httpx
@@ -348,3 +349,22 @@ def test_deployments_are_listed_newest_first(client: TestClient, auth: dict[str,
     listed = client.get(f"{API}/deploy?limit=10", headers=auth).json()
     assert [d["id"] for d in listed] == [second["id"], first["id"]]
     assert client.get(f"{API}/deploy/nope", headers=auth).status_code == 404
+
+
+def test_build_logs_are_readable_while_the_build_runs(
+    client: TestClient, auth: dict[str, str], builder: FakeBuilder
+) -> None:
+    first = deploy(client, auth, wait=False, build_env={"FAKE_BUILD": "wait"})
+    try:
+        deadline = time.monotonic() + 10
+        logs = ""
+        while "fetching" not in logs and time.monotonic() < deadline:
+            response = client.get(f"{API}/job/adder/0.0.1/build-logs", headers=auth)
+            logs = response.json().get("logs", "") if response.status_code == 200 else ""
+            time.sleep(0.05)
+        assert "fetching" in logs
+        assert "built fake-env" not in logs  # still building
+    finally:
+        builder.release.set()
+    assert wait_for_deployment(client, first["id"], auth)["status"] == "done"
+    assert "built fake-env" in client.get(f"{API}/job/adder/0.0.1/build-logs", headers=auth).json()["logs"]
