@@ -19,7 +19,7 @@ from typing import Any
 
 from loguru import logger
 
-from racetrack.core.logs import configure_logs, env_flag
+from racetrack.core.logs import configure_logs, env_flag, flush_logs
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -142,6 +142,7 @@ def build_embedded(host: str, port: int, data_dir: Path) -> EmbeddedServer:
             pub=pub_url,
             data_dir=str(data_dir),
         )
+        flush_logs()  # buffered log lines first, then the banner
         if env_flag("LOG_STRUCTURED"):
             return  # JSON lines only
         sys.stdout.write(
