@@ -8,15 +8,17 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography.fernet import Fernet
 
 from racetrack.infra.local import LocalSettings, LocalTarget
 from racetrack.manifest import Manifest, parse_manifest
 from racetrack.plugins.interfaces import Artifact, ArtifactKind, DeployRequest, PluginContext
+from tests.conftest import require
 
 STANDIN_JOB = Path(__file__).with_name("standin_job.py")
 STANDIN_COMMAND = ["{python}", str(STANDIN_JOB), "--port", "{port}"]
@@ -114,3 +116,31 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: floa
 
 def wait_live(address: str, timeout: float = 10.0) -> Any:
     return wait_for(lambda: get_json(address, "/live"), timeout)
+
+
+# ---- fixtures shared by the unit and integration tests of the local target (re-exported by
+# their conftest.py files)
+
+
+@pytest.fixture(autouse=True)
+def linux() -> None:
+    require(Path("/proc/self/stat").exists(), "the local target needs Linux /proc")
+
+
+@pytest.fixture
+def key() -> bytes:
+    return Fernet.generate_key()
+
+
+@pytest.fixture
+def targets(tmp_path: Path, key: bytes) -> Iterator[Callable[..., LocalTarget]]:
+    made: list[LocalTarget] = []
+
+    def make(**settings: Any) -> LocalTarget:
+        target = make_target(tmp_path / "data", key, **settings)
+        made.append(target)
+        return target
+
+    yield make
+    for target in made:
+        target.stop()

@@ -7,42 +7,13 @@ import signal
 import threading
 import time
 import urllib.error
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import pytest
-from cryptography.fernet import Fernet
 
 from racetrack.infra.local import LocalTarget
 from racetrack.infra.local.ports import port_is_free
 from racetrack.plugins.interfaces import JobRecord, JobStatus
-from tests.conftest import require
-from tests.integration.infra.local_kit import get_json, make_request, make_target, wait_for, wait_live
-
-
-@pytest.fixture(autouse=True)
-def linux() -> None:
-    require(Path("/proc/self/stat").exists(), "the local target needs Linux /proc")
-
-
-@pytest.fixture
-def key() -> bytes:
-    return Fernet.generate_key()
-
-
-@pytest.fixture
-def targets(tmp_path: Path, key: bytes) -> Iterator[Callable[..., LocalTarget]]:
-    made: list[LocalTarget] = []
-
-    def make(**settings: Any) -> LocalTarget:
-        target = make_target(tmp_path / "data", key, **settings)
-        made.append(target)
-        return target
-
-    yield make
-    for target in made:
-        target.stop()
+from tests.integration.infra.local_kit import get_json, make_request, wait_for, wait_live
 
 
 def source(tmp_path: Path, deployment_id: str = "d1") -> Path:

@@ -7,20 +7,17 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 
 from racetrack.core.errors import DeploymentError, NotFoundError
 from racetrack.infra.local import LocalTarget
 from racetrack.infra.local.processes import start_ticks
 from racetrack.infra.local.state import DeploymentState, JobState, ReplicaState, save_state
 from racetrack.plugins.interfaces import ArtifactKind, GitCredentials, JobSecrets, JobStatus
-from tests.conftest import require
-from tests.integration.infra.local_kit import make_request, make_target, wait_for
+from tests.integration.infra.local_kit import make_request, wait_for
 
 SLEEPER = [
     "{python}",
@@ -28,30 +25,6 @@ SLEEPER = [
     "import sys, time; print('up on', sys.argv[1], flush=True); time.sleep(60)",
     "{port}",
 ]
-
-
-@pytest.fixture(autouse=True)
-def linux() -> None:
-    require(Path("/proc/self/stat").exists(), "the local target needs Linux /proc")
-
-
-@pytest.fixture
-def key() -> bytes:
-    return Fernet.generate_key()
-
-
-@pytest.fixture
-def targets(tmp_path: Path, key: bytes) -> Iterator[Callable[..., LocalTarget]]:
-    made: list[LocalTarget] = []
-
-    def make(**settings: Any) -> LocalTarget:
-        target = make_target(tmp_path / "data", key, **settings)
-        made.append(target)
-        return target
-
-    yield make
-    for target in made:
-        target.stop()
 
 
 def free_port() -> int:
