@@ -1,7 +1,9 @@
 """PUB as a raw ASGI application: dispatch on the first path segment, no router on the hot path.
 
 ``create_app(settings)`` gives the app; its ASGI lifespan opens one shared aiohttp session
-(keep-alive pool) and closes it. A parent that mounts PUB without forwarding lifespan events
+(keep-alive pool; Lifecycle calls, and job calls with ``upstream_client="aiohttp"``) and, with
+``upstream_client="native"``, PUB's own :class:`~racetrack.pub.upstream.UpstreamPool` for job
+calls, and closes them. A parent that mounts PUB without forwarding lifespan events
 can call :meth:`PubApp.startup` and :meth:`PubApp.shutdown` itself; without either, the
 session is opened on the first request.
 """
@@ -23,6 +25,7 @@ from racetrack.pub.metrics import PubMetrics
 from racetrack.pub.proxy import JobProxy
 from racetrack.pub.routing import JOB_ROUTE_KINDS, JobCall, request_path, split_route
 from racetrack.pub.settings import PubSettings
+from racetrack.pub.upstream import UpstreamPool
 
 _Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 _SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
@@ -110,14 +113,29 @@ class PubApp:
                     metrics=self.metrics,
                 )
             self.proxy.session = self.session
+            if self.settings.upstream_client == "native":
+                self.proxy.upstream = UpstreamPool(
+                    connect_timeout=self.settings.job_connect_timeout,
+                    read_timeout=self.settings.job_request_timeout,
+                    max_per_host=self.settings.max_connections_per_host,
+                    keepalive=KEEPALIVE_SECONDS,
+                    scheme=self.settings.forward_to_protocol,
+                )
             if not self.settings.auth_required:
                 logger.warning("AUTH_REQUIRED is false: it is only reported in /health; Lifecycle decides")
-            logger.info("PUB started", lifecycleUrl=self.settings.lifecycle_url)
+            logger.info(
+                "PUB started",
+                lifecycleUrl=self.settings.lifecycle_url,
+                upstreamClient=self.settings.upstream_client,
+            )
 
     async def shutdown(self) -> None:
         """Close the shared HTTP session."""
         session, self.session = self.session, None
         self.proxy.session = None
+        upstream, self.proxy.upstream = self.proxy.upstream, None
+        if upstream is not None:
+            await upstream.close()
         if session is not None:
             await session.close()
 

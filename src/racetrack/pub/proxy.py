@@ -10,6 +10,9 @@ Response towards the client: hop-by-hop headers dropped, a Location pointing at 
 internal address made host-relative, the tracing id and ``Server-Timing: gateway;dur=…,
 job;dur=…`` added (gateway = time spent in PUB before the job answered, job = time until the
 job's response head arrived).
+
+The job is called with ``upstream_client``: PUB's own HTTP/1.1 client (``racetrack.pub.upstream``,
+the default) or aiohttp; both share the failover, error mapping and response handling below.
 """
 
 from __future__ import annotations
@@ -32,6 +35,15 @@ from racetrack.pub.lifecycle import AccessDecision, JobTarget, LifecycleError, O
 from racetrack.pub.metrics import JobMetrics, PubMetrics
 from racetrack.pub.routing import InvalidJobPathError, parse_job_call
 from racetrack.pub.settings import PubSettings
+from racetrack.pub.upstream import (
+    UpstreamBroken,
+    UpstreamConnectError,
+    UpstreamConnectTimeout,
+    UpstreamError,
+    UpstreamPool,
+    UpstreamResponse,
+    UpstreamTimeout,
+)
 
 NOT_SERVING_STATUSES = frozenset({"lost", "starting", "created"})
 """Job statuses answered with 503 instead of trying to connect."""
@@ -53,7 +65,7 @@ _RESPONSE_DROP = frozenset({*_HOP_BY_HOP, b"date", b"server"})  # the ASGI serve
 
 
 class _BodyState:
-    """What happened to the request body while aiohttp was sending it."""
+    """What happened to the request body while the upstream client was sending it."""
 
     __slots__ = ("done", "too_large", "client_gone")
 
@@ -75,6 +87,7 @@ class JobProxy:
         self.gate = gate
         self.metrics = metrics
         self.session: aiohttp.ClientSession | None = None  # set by the app at start-up
+        self.upstream: UpstreamPool | None = None  # set at start-up when upstream_client is "native"
         self._auth_debug = settings.auth_debug
         self._access_log = settings.access_log
         self._max_body = settings.max_body_bytes
@@ -234,7 +247,7 @@ class JobProxy:
         try:
             await self._forward(
                 send, receive, method, call.path, query, forwarded, data, body_state, target, decision,
-                request_id, response_headers, job_metrics, started, fresh_target,
+                request_id, response_headers, job_metrics, started, fresh_target, content_length,
             )  # fmt: skip
         except _NoLongerAllowed as e:
             await self._refuse(send, e.decision, call.name, call.version, request_id, response_headers)
@@ -301,9 +314,11 @@ class JobProxy:
         job_metrics: JobMetrics,
         started: float,
         fresh_target: Callable[[], Awaitable[JobTarget | None]] | None = None,
+        content_length: int = -1,
     ) -> None:
         session = self.session
         assert session is not None, "PUB's HTTP session is not open: the app's lifespan did not run"
+        native = self.upstream
         path = f"/pub/job/{target.name}/{target.version}{job_path}"
         if query:
             path += "?" + query.decode("latin-1")
@@ -320,32 +335,38 @@ class JobProxy:
             while attempt < attempts:
                 replica = replicas[(first + attempt) % len(replicas)]
                 attempt += 1
-                url = URL(f"{self._scheme}://{replica}{path}", encoded=True)
                 try:
+                    if native is not None:
+                        upstream = await native.request(replica, method, path, headers, data, content_length)
+                        try:
+                            status = upstream.status
+                            await self._send_head(
+                                send, status, upstream.raw_headers, replicas, response_headers, started,
+                                job_started,
+                            )  # fmt: skip
+                            response_started = True
+                            await self._stream_native(send, receive, upstream, body_state)
+                        finally:
+                            upstream.close()
+                        break
+                    url = URL(f"{self._scheme}://{replica}{path}", encoded=True)
                     async with session.request(
                         method, url, headers=headers, data=data, timeout=self._timeout, allow_redirects=False
                     ) as response:
-                        head_at = time.perf_counter()
                         status = response.status
-                        out = response_headers
-                        drop = self._response_drop
-                        for name, value in response.raw_headers:
-                            name = name.lower()
-                            if name in drop:
-                                continue
-                            if name == b"location":
-                                value = _relative_location(value, replicas)
-                            out.append((name, value))
-                        job_ms = (head_at - job_started) * 1000
-                        gateway_ms = (head_at - started) * 1000 - job_ms
-                        out.append(
-                            (b"server-timing", b"gateway;dur=%.3f, job;dur=%.3f" % (gateway_ms, job_ms))
+                        await self._send_head(
+                            send,
+                            status,
+                            response.raw_headers,
+                            replicas,
+                            response_headers,
+                            started,
+                            job_started,
                         )
-                        await send({"type": "http.response.start", "status": status, "headers": out})
                         response_started = True
                         await self._stream_response(send, receive, response, body_state)
                     break
-                except aiohttp.ClientConnectorError:
+                except (aiohttp.ClientConnectorError, UpstreamConnectError):
                     if response_started:
                         raise
                     if attempt >= attempts:
@@ -361,7 +382,7 @@ class JobProxy:
                         "Job replica refused the connection, trying another",
                         jobName=target.name, jobVersion=target.version, host=replica, requestId=request_id,
                     )  # fmt: skip
-        except (aiohttp.ClientError, TimeoutError, _BodyAborted, _ClientGone) as e:
+        except (aiohttp.ClientError, UpstreamError, TimeoutError, _BodyAborted, _ClientGone) as e:
             await self._forward_failed(
                 send, e, response_started, body_state, target, decision, request_id, response_headers,
                 job_metrics,
@@ -380,6 +401,56 @@ class JobProxy:
                 jobName=target.name, jobVersion=target.version, jobPath=job_path, caller=decision.caller,
                 status=status, duration=round(time.perf_counter() - started, 6), requestId=request_id,
             )  # fmt: skip
+
+    async def _send_head(
+        self,
+        send: Send,
+        status: int,
+        raw_headers: Any,
+        replicas: tuple[str, ...],
+        out: Headers,
+        started: float,
+        job_started: float,
+    ) -> None:
+        """Send the job's response head: filtered headers, relative Location, Server-Timing."""
+        head_at = time.perf_counter()
+        drop = self._response_drop
+        for name, value in raw_headers:
+            name = name.lower()
+            if name in drop:
+                continue
+            if name == b"location":
+                value = _relative_location(value, replicas)
+            out.append((name, value))
+        job_ms = (head_at - job_started) * 1000
+        gateway_ms = (head_at - started) * 1000 - job_ms
+        out.append((b"server-timing", b"gateway;dur=%.3f, job;dur=%.3f" % (gateway_ms, job_ms)))
+        await send({"type": "http.response.start", "status": status, "headers": out})
+
+    async def _stream_native(
+        self, send: Send, receive: Receive, response: UpstreamResponse, body_state: _BodyState
+    ) -> None:
+        """:meth:`_stream_response` for the native client."""
+        chunk = await response.read()
+        if not chunk or response.at_eof():
+            await send({"type": "http.response.body", "body": chunk, "more_body": False})
+            return
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        watcher = None
+        if body_state.done:
+            watcher = asyncio.ensure_future(_close_on_disconnect(receive, response, body_state))
+        try:
+            while True:
+                chunk = await response.read()
+                if not chunk:
+                    break
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+        if body_state.client_gone:
+            raise _ClientGone()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _stream_response(
         self, send: Send, receive: Receive, response: aiohttp.ClientResponse, body_state: _BodyState
@@ -539,7 +610,9 @@ class _NoLongerAllowed(Exception):
         self.decision = decision
 
 
-async def _close_on_disconnect(receive: Receive, response: aiohttp.ClientResponse, state: _BodyState) -> None:
+async def _close_on_disconnect(
+    receive: Receive, response: aiohttp.ClientResponse | UpstreamResponse, state: _BodyState
+) -> None:
     """Close the job's response when the client disconnects."""
     while True:
         message = await receive()
@@ -551,6 +624,19 @@ async def _close_on_disconnect(receive: Receive, response: aiohttp.ClientRespons
 
 def _classify(error: BaseException, metrics: PubMetrics) -> tuple[int, str]:
     """The status and the cause of a failed forward, counting it in its metric."""
+    if isinstance(error, UpstreamError):
+        if isinstance(error, UpstreamConnectTimeout):
+            metrics.connection_refused.inc()
+            return 502, "connection to a target job timed out (job may be dead)"
+        if isinstance(error, UpstreamTimeout):
+            metrics.context_deadline.inc()
+            return 504, "request to a job timed out"
+        if isinstance(error, UpstreamConnectError):
+            metrics.connection_refused.inc()
+            return 502, "connection refused to a target job (job may be dead)"
+        if isinstance(error, UpstreamBroken):
+            metrics.connection_broken.inc()
+            return 502, "connection broken to a target job (job may have died)"
     if isinstance(error, aiohttp.ConnectionTimeoutError):
         metrics.connection_refused.inc()
         return 502, "connection to a target job timed out (job may be dead)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -86,6 +88,10 @@ class PubSettings(BaseSettings):
     # Pooled keep-alive connections per job replica (and to Lifecycle).
     max_connections_per_host: int = Field(
         100, ge=1, validation_alias=_env("max_connections_per_host", "PUB_MAX_CONNECTIONS_PER_HOST")
+    )
+    # HTTP client forwarding calls to jobs: PUB's own ("native", racetrack.pub.upstream) or aiohttp's.
+    upstream_client: Literal["native", "aiohttp"] = Field(
+        "native", validation_alias=_env("upstream_client", "PUB_UPSTREAM_CLIENT")
     )
     # Largest request body forwarded to a job, in bytes; bigger ones get 413 (0 = no limit).
     max_body_bytes: int = Field(

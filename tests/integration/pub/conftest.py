@@ -92,13 +92,23 @@ def crashing_job() -> Iterator[str]:
     process.wait(5)
 
 
+@pytest.fixture(params=["native", "aiohttp"])
+def upstream_client(request: pytest.FixtureRequest) -> str:
+    """The HTTP client PUB forwards with: every PUB integration test runs against both."""
+    return str(request.param)
+
+
 @pytest.fixture
-def pub(lifecycle: FakeLifecycle) -> Iterator[PubFactory]:
+def pub(lifecycle: FakeLifecycle, upstream_client: str) -> Iterator[PubFactory]:
     """Start PUB with settings overrides; returns its base URL (without the /pub prefix)."""
     servers: list[ServerThread] = []
 
     def start(**overrides: Any) -> str:
-        values: dict[str, Any] = {"lifecycle_url": lifecycle.url, "lifecycle_timeout": 2.0}
+        values: dict[str, Any] = {
+            "lifecycle_url": lifecycle.url,
+            "lifecycle_timeout": 2.0,
+            "upstream_client": upstream_client,
+        }
         values.update(overrides)
         server = ServerThread(create_app(PubSettings(**values))).start()
         servers.append(server)

@@ -163,3 +163,19 @@ def test_deleted_job_is_not_found_although_an_allowed_answer_was_cached(
     response = httpx.get(f"{base}/pub/job/adder/0.0.2/echo", headers=AUTH)
     assert response.status_code == 404
     assert "Job was not found" in response.json()["error"]
+
+
+def test_client_leaving_a_stream_is_counted_at_once(
+    lifecycle: FakeLifecycle, job: JobReplica, pub: PubFactory
+) -> None:
+    """PUB stops relaying as soon as the client goes, not after the job's read timeout."""
+    lifecycle.add_job("adder", "0.0.2", [job.address])
+    lifecycle.tokens[TOKEN] = "User admin"
+    base = pub(job_request_timeout=30)
+    with httpx.stream("GET", f"{base}/pub/job/adder/0.0.2/stream", headers=AUTH) as response:
+        next(response.iter_raw())
+    deadline = time.monotonic() + 3
+    while metric(base, "pub_job_proxy_context_canceled_errors_total") < 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert metric(base, "pub_job_proxy_context_canceled_errors_total") == 1
+    job.control.release_stream.set()

@@ -30,6 +30,7 @@ ENV_NAMES = {
     "lifecycle_timeout": "PUB_LIFECYCLE_TIMEOUT",
     "max_connections_per_host": "PUB_MAX_CONNECTIONS_PER_HOST",
     "max_body_bytes": "PUB_MAX_BODY_BYTES",
+    "upstream_client": "PUB_UPSTREAM_CLIENT",
     "access_log": "PUB_ACCESS_LOG",
     "git_version": "GIT_VERSION",
 }
@@ -63,6 +64,7 @@ def test_defaults_are_short_ttls_and_fast_failure() -> None:
     assert settings.job_connect_timeout == 1
     assert settings.max_connections_per_host >= 100
     assert settings.lifecycle_url == "http://127.0.0.1:7202/lifecycle"
+    assert settings.upstream_client == "native"
 
 
 def test_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,7 +73,9 @@ def test_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("REQUEST_TRACING_HEADER", "traceparent")
     monkeypatch.setenv("LIFECYCLE_CACHE_TTL_NEGATIVE", "0.5")
     monkeypatch.setenv("PUB_MAX_BODY_BYTES", "1000")
+    monkeypatch.setenv("PUB_UPSTREAM_CLIENT", "native")
     settings = PubSettings()
+    assert settings.upstream_client == "native"
     assert settings.port == 7005
     assert settings.auth_debug is True
     assert settings.request_tracing_header == "traceparent"
@@ -111,3 +115,10 @@ def test_service_name_and_lifecycle_url_are_normalised() -> None:
     settings = PubSettings(service_name="/gateway/", lifecycle_url="http://lc:7202/lifecycle/")
     assert settings.service_name == "gateway"
     assert settings.lifecycle_url == "http://lc:7202/lifecycle"
+
+
+def test_upstream_client_is_native_or_aiohttp(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert PubSettings(upstream_client="aiohttp").upstream_client == "aiohttp"
+    monkeypatch.setenv("PUB_UPSTREAM_CLIENT", "httpx")
+    with pytest.raises(ValidationError):
+        PubSettings()
