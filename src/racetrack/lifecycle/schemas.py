@@ -102,6 +102,8 @@ class DeploymentDto(BaseModel):
     image_name: str | None = None
     infrastructure_target: str | None = None
     warnings: str | None = None
+    duration: float | None = None
+    """Seconds from creation to the end (done or failed); null while in progress."""
 
 
 class CanCallJobResponse(BaseModel):
@@ -180,4 +182,12 @@ def deployment_dto(deployment: Deployment, job: JobDto | None = None) -> Deploym
         image_name=deployment.image_name,
         infrastructure_target=deployment.infrastructure_target,
         warnings=deployment.warnings,
+        duration=deployment_duration(deployment),
     )
+
+
+def deployment_duration(deployment: Deployment) -> float | None:
+    """How long a finished deployment took, in seconds; None while it is in progress."""
+    if deployment.status == "in_progress" or deployment.create_time is None or deployment.update_time is None:
+        return None
+    return round(max((deployment.update_time - deployment.create_time).total_seconds(), 0.0), 3)

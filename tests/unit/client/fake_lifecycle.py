@@ -84,6 +84,10 @@ class FakeLifecycle:
     external_pub_url: str | None = "default"
     requests: list[RecordedRequest] = field(default_factory=list)
     deployments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    """Audit events, newest first, as ``GET /audit/activity`` answers them."""
+    deployment_list: list[dict[str, Any]] = field(default_factory=list)
+    """What ``GET /deploy`` answers (newest update first)."""
     url: str = ""
     tls: tuple[str, str] | None = None
     """(certfile, keyfile): serve HTTPS instead of HTTP."""
@@ -174,9 +178,31 @@ class FakeLifecycle:
             return self._deployment(route[1])
         if route == ["job"] and method == "GET":
             return 200, self.jobs
+        if route == ["deploy"] and method == "GET":
+            return 200, self.deployment_list[: int(request.query.get("limit", "100"))]
+        if route == ["audit", "activity"] and method == "GET":
+            return 200, self._activity(request, user)
         if len(route) >= 3 and route[0] == "job":
             return self._job_route(route[1], route[2], route[3:], request, handler)
         return 404, {"error": f"no route for {method} {path}", "type": "NotFoundError"}
+
+    def _activity(self, request: RecordedRequest, user: str | None) -> dict[str, Any]:
+        name = request.query.get("job_name") or None
+        version = request.query.get("job_version") or None
+        mine = request.query.get("related_to_me", "").lower() in {"true", "yes", "1"}
+        events = [
+            event
+            for event in self.events
+            if (name is None or event.get("job_name") == name)
+            and (version is None or event.get("job_version") == version)
+            and (not mine or user in (event.get("username_executor"), event.get("username_subject")))
+        ]
+        return {
+            "filter_job_name": name,
+            "filter_job_version": version,
+            "filter_related_to_me": mine,
+            "events": events[:100],
+        }
 
     def _deploy(self, request: RecordedRequest) -> tuple[int, Any]:
         if self.deploy_reject is not None:

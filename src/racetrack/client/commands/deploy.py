@@ -164,7 +164,7 @@ def build_context_payload(
     if not use_local_context(loaded.manifest, remote, mode, out):
         return None
     from racetrack.client.context import pack_build_context
-    from racetrack.client.humanize import size
+    from racetrack.core.humanize import size
 
     context = pack_build_context(
         Path(loaded.job_dir),

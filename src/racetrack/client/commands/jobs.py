@@ -76,7 +76,7 @@ COLUMN_TITLES = {
 
 
 def column_value(job: dict[str, Any], column: Column, now: float | None = None) -> str:
-    from racetrack.client.humanize import time_ago
+    from racetrack.core.humanize import time_ago
 
     if column is Column.job_type:
         manifest = job.get("manifest")

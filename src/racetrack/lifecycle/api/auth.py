@@ -1,12 +1,13 @@
-"""``/auth``: PUB's one-shot authorisation of a job call."""
+"""``/auth``: PUB's one-shot authorisation of a job call; granting scopes to ESCs and families."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from racetrack.lifecycle.api.deps import State, request_token
+from racetrack.lifecycle.api.deps import Caller, State, request_token
 from racetrack.lifecycle.schemas import CanCallJobResponse
 from racetrack.lifecycle.services.maintenance import ensure_not_in_maintenance
+from racetrack.lifecycle.services.permissions import PermissionService
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -22,3 +23,18 @@ def can_call_job(
     with state.db.session(readonly=True) as session:
         ensure_not_in_maintenance(session)
     return state.jobs.can_call_job(request_token(request), name, version, endpoint)
+
+
+@router.post("/allow/esc/{esc_id}/job/{job_name}/scope/{scope}")
+def allow_esc(esc_id: str, job_name: str, scope: str, caller: Caller, state: State) -> None:
+    """Grant an ESC ``scope`` on every version of family ``job_name`` (``call_admin_api``).
+
+    400 naming an unknown ESC, family or scope; granting twice changes nothing.
+    """
+    PermissionService(state.db, state.auth).allow_esc(caller, esc_id, job_name, scope)
+
+
+@router.post("/allow/job_family/{source}/job/{target}/scope/{scope}")
+def allow_job_family(source: str, target: str, scope: str, caller: Caller, state: State) -> None:
+    """Grant family ``source`` ``scope`` on every version of family ``target`` (one way)."""
+    PermissionService(state.db, state.auth).allow_family(caller, source, target, scope)

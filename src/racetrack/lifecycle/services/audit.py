@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
+import time
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from racetrack.core.errors import AuthenticationError
+from racetrack.core.humanize import time_ago
+from racetrack.lifecycle.db import Database
 from racetrack.lifecycle.db.models import AuditLogEvent
+from racetrack.lifecycle.services.auth import Subject, SubjectKind
+
+EVENTS_LIMIT = 100
+"""Every activity query answers at most this many events, newest first."""
+TRUTHY = frozenset({"true", "yes", "1"})
 
 
 class AuditEvent(StrEnum):
@@ -62,3 +73,72 @@ def explain(event: AuditLogEvent) -> str:
             plugin = f"{properties.get('plugin_name')} {properties.get('plugin_version')}"
             return f"Plugin {plugin} {verb} by {executor}"
     return f"{event.event_type} by {executor}"
+
+
+def is_truthy(value: str | None) -> bool:
+    """``related_to_me``-style flags: ``true``, ``yes`` and ``1`` (any case) mean yes."""
+    return value is not None and value.strip().lower() in TRUTHY
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    job_name: str | None = None
+    job_version: str | None = None
+    related_to: str | None = None  # a username: events it executed or that concern it
+    only_related: bool = False
+
+
+def username_of(subject: Subject, auth_required: bool) -> str | None:
+    """The caller's username for the activity views, which need a user's token.
+
+    With ``auth_required`` off an anonymous caller is let in (it has no username).
+    """
+    if subject.kind == SubjectKind.USER:
+        return subject.name
+    if subject.kind == SubjectKind.ANONYMOUS and not auth_required:
+        return None
+    raise AuthenticationError("wrong subject type to do this operation: a user's token is required")
+
+
+def event_view(event: AuditLogEvent, now: float | None = None) -> dict[str, Any]:
+    """An event as the API answers it: its fields, the sentence and how long ago it happened."""
+    moment = int(event.timestamp.timestamp())
+    try:
+        properties = json.loads(event.properties) if event.properties else None
+    except ValueError:
+        properties = None
+    return {
+        "id": event.id,
+        "version": event.version,
+        "timestamp": moment,
+        "event_type": event.event_type,
+        "properties": properties,
+        "username_executor": event.username_executor,
+        "username_subject": event.username_subject,
+        "job_name": event.job_name,
+        "job_version": event.job_version,
+        "explanation": explain(event),
+        "time_ago": time_ago(moment, time.time() if now is None else now),
+    }
+
+
+def list_events(db: Database, criteria: EventFilter, limit: int = EVENTS_LIMIT) -> list[dict[str, Any]]:
+    """The newest matching events (at most ``limit``), newest first."""
+    query = select(AuditLogEvent)
+    if criteria.job_name:
+        query = query.where(AuditLogEvent.job_name == criteria.job_name)
+    if criteria.job_version:
+        query = query.where(AuditLogEvent.job_version == criteria.job_version)
+    if criteria.only_related:
+        if criteria.related_to is None:
+            return []
+        query = query.where(
+            or_(
+                AuditLogEvent.username_executor == criteria.related_to,
+                AuditLogEvent.username_subject == criteria.related_to,
+            )
+        )
+    query = query.order_by(AuditLogEvent.timestamp.desc(), AuditLogEvent.id.desc()).limit(limit)
+    now = time.time()
+    with db.session(readonly=True) as session:
+        return [event_view(event, now) for event in session.scalars(query)]

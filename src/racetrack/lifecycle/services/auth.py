@@ -45,6 +45,9 @@ AUTH_HEADERS = (
     "X-Racetrack-Esc-Auth",
 )
 _LAST_USE_RESOLUTION = timedelta(seconds=60)
+# What a user gets on all jobs when its subject is created (auth-and-permissions.md §6); the
+# scopes are named here, not with permissions.Scope, because that module builds on this one.
+NEW_USER_SCOPES = ("read_job", "call_job", "deploy_new_family", "deploy_job")
 
 
 class SubjectKind(StrEnum):
@@ -165,6 +168,7 @@ class AuthService:
         return self._cipher.decrypt_text(row.token_encrypted)
 
     def user_subject(self, session: Session, user: User) -> AuthSubject:
+        """The user's auth subject; a new one comes with the default grants of a new user."""
         return self._get_or_create_subject(session, user_id=user.id)
 
     def family_subject(self, session: Session, family: JobFamily) -> AuthSubject:
@@ -184,6 +188,10 @@ class AuthService:
             subject = AuthSubject(user_id=user_id, job_family_id=job_family_id)
             session.add(subject)
             session.flush()
+            if user_id:  # a new user: the default grants, on all jobs
+                for scope in NEW_USER_SCOPES:
+                    session.add(AuthResourcePermission(subject_id=subject.id, scope=scope))
+                session.flush()
         return subject
 
     # -- checking ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from racetrack.lifecycle.schemas import CanCallJobResponse, JobDto, job_dto, tim
 from racetrack.lifecycle.services import audit
 from racetrack.lifecycle.services.auth import ANONYMOUS, AuthService, Subject
 from racetrack.lifecycle.services.maintenance import ensure_not_in_maintenance
-from racetrack.lifecycle.services.permissions import Scope, check, normalise_endpoint
+from racetrack.lifecycle.services.permissions import Scope, allowed, check, normalise_endpoint
 from racetrack.lifecycle.settings import LifecycleSettings
 from racetrack.plugins.engine import PluginEngine
 from racetrack.plugins.interfaces import InfrastructureTarget, JobRecord, JobStatus
@@ -128,11 +128,15 @@ class JobService:
         return job_dto(job, self._settings.external_pub_url)
 
     def list_jobs(self, subject: Subject) -> list[JobDto]:
-        """Every job the subject may read, newest update first, then by name."""
+        """Every job the subject may read, newest update first, then by name.
+
+        Refused without any ``read_job`` grant; otherwise filtered to the jobs its grants
+        cover (all of them with a global grant, else the granted families and versions).
+        """
         check(subject, Scope.READ_JOB)
         with self._db.session(readonly=True) as session:
             jobs = session.scalars(select(Job).order_by(Job.update_time.desc(), Job.name, Job.version)).all()
-            return [self.dto(job) for job in jobs]
+            return [self.dto(job) for job in jobs if allowed(subject, Scope.READ_JOB, job.name, job.version)]
 
     def get_job(self, subject: Subject, name: str, version: str) -> JobDto:
         with self._db.session(readonly=True) as session:

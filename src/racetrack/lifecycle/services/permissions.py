@@ -1,22 +1,34 @@
 """Authorisation: may this subject do SCOPE on this job (and endpoint)?
 
-One function, :func:`check`, is the whole decision so the full permission model can replace
-it in one place. For now:
+The permission model of auth-and-permissions.md §4–§7. :func:`check` is the whole decision:
 
-* internal subjects are allowed what their token's scopes list (``full_access``: everything);
+* internal subjects are allowed what their token's scopes list (``full_access``: everything;
+  an empty list: nothing);
 * the anonymous subject (only when ``auth_required`` is off) is allowed everything;
-* active users are allowed everything;
-* ESCs and job families may only ``call_job``, and only where a grant
-  (AuthResourcePermission row) covers the job (any job, its family, the exact version)
-  and, when the grant names one, the endpoint.
+* users, ESCs and job families are allowed exactly what their grants (AuthResourcePermission
+  rows) cover. A grant names a scope (``full_access`` covers every scope) and optionally
+  narrows the resource to a family, one job version and one endpoint of it.
+
+Scope-only checks (no job named: ``deploy_new_family``, ``call_admin_api``, "may list jobs at
+all") match any grant of that scope whatever its resource. An endpoint-level grant covers only
+checks of that exact endpoint (normalised), never the whole job.
+
+:class:`PermissionService` makes grants (idempotent) for the granting endpoints.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from racetrack.core.errors import PermissionDeniedError
-from racetrack.lifecycle.services.auth import Grant, Subject, SubjectKind
+from loguru import logger
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from racetrack.core.errors import InvalidInputError, PermissionDeniedError
+from racetrack.lifecycle.db import Database
+from racetrack.lifecycle.db.models import AuthResourcePermission, AuthSubject, Esc, JobFamily
+from racetrack.lifecycle.services.auth import NEW_USER_SCOPES, AuthService, Grant, Subject, SubjectKind
 
 
 class Scope(StrEnum):
@@ -31,6 +43,8 @@ class Scope(StrEnum):
 
 # What a subject gets on a job it deployed for the first time (auth-and-permissions.md §6).
 DEPLOYER_SCOPES = (Scope.READ_JOB, Scope.CALL_JOB, Scope.DEPLOY_JOB, Scope.DELETE_JOB)
+# What a new user gets on all jobs (granted by AuthService when the user's subject is created).
+USER_DEFAULT_SCOPES = tuple(Scope(scope) for scope in NEW_USER_SCOPES)
 
 
 class AccessDenied(PermissionDeniedError):
@@ -39,6 +53,15 @@ class AccessDenied(PermissionDeniedError):
     def __init__(self, message: str, details: str) -> None:
         super().__init__(message)
         self.details = details
+
+
+def parse_scope(text: str) -> Scope:
+    """The scope named ``text``; 400 naming it and the valid ones otherwise."""
+    try:
+        return Scope(text)
+    except ValueError:
+        valid = ", ".join(scope.value for scope in Scope)
+        raise InvalidInputError(f"unknown scope: {text!r}; valid scopes: {valid}") from None
 
 
 def normalise_endpoint(endpoint: str) -> str:
@@ -69,6 +92,23 @@ def _resource(job_name: str | None, job_version: str | None) -> str:
     return f'resource "{job_name} v{job_version}"' if job_version else f'resource "{job_name}"'
 
 
+def allowed(
+    subject: Subject,
+    scope: str,
+    job_name: str | None = None,
+    job_version: str | None = None,
+    endpoint: str | None = None,
+) -> bool:
+    """Whether ``subject`` may do ``scope`` on the job (optionally one endpoint of it)."""
+    if endpoint is not None:
+        endpoint = normalise_endpoint(endpoint)
+    if subject.kind == SubjectKind.ANONYMOUS:
+        return True
+    if subject.kind == SubjectKind.INTERNAL:
+        return Scope.FULL_ACCESS in subject.scopes or scope in subject.scopes
+    return any(_grant_covers(grant, scope, job_name, job_version, endpoint) for grant in subject.grants)
+
+
 def check(
     subject: Subject,
     scope: str,
@@ -78,20 +118,16 @@ def check(
 ) -> None:
     """Allow or refuse ``subject`` doing ``scope`` on a job (optionally one endpoint).
 
+    ``job_version`` is the exact (alias-resolved) version; None when the job does not exist,
+    so only global and family-wide grants can match.
+
     Raises:
         AccessDenied: the subject may not; ``details`` names subject, resource and scope.
     """
+    if allowed(subject, scope, job_name, job_version, endpoint):
+        return
     if endpoint is not None:
         endpoint = normalise_endpoint(endpoint)
-    if subject.kind == SubjectKind.INTERNAL:
-        if Scope.FULL_ACCESS in subject.scopes or scope in subject.scopes:
-            return
-    elif subject.kind in (SubjectKind.ANONYMOUS, SubjectKind.USER):
-        return
-    elif scope == Scope.CALL_JOB and any(
-        _grant_covers(grant, scope, job_name, job_version, endpoint) for grant in subject.grants
-    ):
-        return
     target = (
         f"endpoint {endpoint} at {_resource(job_name, job_version)}"
         if endpoint
@@ -102,3 +138,100 @@ def check(
         f'auth subject "{subject.description}" does not have permission to access {target} '
         f'with scope "{scope}"',
     )
+
+
+def check_staff(subject: Subject) -> None:
+    """Staff-only operations: an active staff user, or a subject holding ``call_admin_api``.
+
+    (Inactive users never get this far: authentication refuses them.)
+    """
+    if subject.kind == SubjectKind.USER and subject.is_staff:
+        return
+    if subject.kind != SubjectKind.USER and allowed(subject, Scope.CALL_ADMIN_API):
+        return
+    raise PermissionDeniedError(f"{subject.description or 'anonymous caller'} is not a staff member")
+
+
+class PermissionService:
+    """The granting endpoints (scope ``call_admin_api``)."""
+
+    def __init__(self, db: Database, auth: AuthService) -> None:
+        self._db = db
+        self._auth = auth
+
+    def allow_esc(self, caller: Subject, esc_id: str, family_name: str, scope: str) -> None:
+        """Let an ESC do ``scope`` on every version of a family."""
+        check(caller, Scope.CALL_ADMIN_API)
+        granted = parse_scope(scope)
+        with self._db.session() as session:
+            esc = session.get(Esc, esc_id)
+            if esc is None:
+                raise InvalidInputError(f"ESC {esc_id} does not exist")
+            family = _family(session, family_name)
+            subject = session.scalars(select(AuthSubject).where(AuthSubject.esc_id == esc.id)).first()
+            if subject is None:
+                subject = AuthSubject(esc_id=esc.id)
+                session.add(subject)
+                session.flush()
+            grant(session, subject.id, granted, family_id=family.id)
+        logger.info("ESC granted", esc=esc_id, family=family_name, scope=scope, by=caller.username)
+
+    def allow_family(self, caller: Subject, source: str, target: str, scope: str) -> None:
+        """Let every version of family ``source`` do ``scope`` on every version of ``target``."""
+        check(caller, Scope.CALL_ADMIN_API)
+        granted = parse_scope(scope)
+        with self._db.session() as session:
+            source_family = _family(session, source)
+            target_family = _family(session, target)
+            subject = self._auth.family_subject(session, source_family)
+            grant(session, subject.id, granted, family_id=target_family.id)
+        logger.info("job family granted", source=source, target=target, scope=scope, by=caller.username)
+
+
+def _family(session: Session, name: str) -> JobFamily:
+    family = session.scalars(select(JobFamily).where(JobFamily.name == name)).first()
+    if family is None:
+        raise InvalidInputError(f"job family {name} does not exist")
+    return family
+
+
+def grant(
+    session: Session,
+    subject_id: str,
+    scope: Scope,
+    *,
+    family_id: str | None = None,
+    job_id: str | None = None,
+    endpoint: str | None = None,
+) -> bool:
+    """Add a grant unless an identical one exists (then a warning); True when added."""
+    if endpoint is not None:
+        endpoint = normalise_endpoint(endpoint)
+    existing = session.scalars(
+        select(AuthResourcePermission.id).where(
+            AuthResourcePermission.subject_id == subject_id,
+            AuthResourcePermission.scope == scope.value,
+            _is(AuthResourcePermission.job_family_id, family_id),
+            _is(AuthResourcePermission.job_id, job_id),
+            _is(AuthResourcePermission.endpoint, endpoint),
+        )
+    ).first()
+    if existing is not None:
+        logger.warning("permission already granted", subject=subject_id, scope=scope.value)
+        return False
+    session.add(
+        AuthResourcePermission(
+            subject_id=subject_id,
+            scope=scope.value,
+            job_family_id=family_id,
+            job_id=job_id,
+            endpoint=endpoint,
+        )
+    )
+    session.flush()
+    return True
+
+
+def _is(column: Any, value: str | None) -> ColumnElement[bool]:
+    result: ColumnElement[bool] = column.is_(None) if value is None else column == value
+    return result

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from racetrack.client.humanize import size, time_ago
+from racetrack.core.humanize import size, time_ago
 
 NOW = 1_700_000_000.0
 MINUTE, HOUR, DAY = 60, 3600, 86400

@@ -1,4 +1,4 @@
-"""Human wording of times and sizes for CLI output."""
+"""Human wording of times and sizes, shared by the CLI and the API (activity `time_ago`)."""
 
 from __future__ import annotations
 
