@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from racetrack.client.commands import activity, auth, deploy, jobs, server, settings
+from racetrack.client.commands import activity, admin, auth, deploy, jobs, server, settings
 from racetrack.client.output import Output
 from racetrack.client.session import INSECURE_ENV, CliState, insecure_from_env
 from racetrack.core.errors import RacetrackError
@@ -102,6 +102,7 @@ app.command("logout")(auth.logout)
 app.add_typer(settings.set_app)
 app.add_typer(settings.get_app)
 app.command("version")(settings.version)
+app.add_typer(admin.admin_app)
 app.command("up")(server.up)
 app.command("serve", no_args_is_help=True)(server.serve)
 

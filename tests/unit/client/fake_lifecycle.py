@@ -88,6 +88,16 @@ class FakeLifecycle:
     """Audit events, newest first, as ``GET /audit/activity`` answers them."""
     deployment_list: list[dict[str, Any]] = field(default_factory=list)
     """What ``GET /deploy`` answers (newest update first)."""
+    users: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {"username": "admin@example.com", "is_active": True, "is_staff": True},
+            {"username": "jane@example.com", "is_active": True, "is_staff": False},
+        ]
+    )
+    """What ``GET /users`` answers; ``PATCH /users/{name}`` changes it."""
+    permissions: list[dict[str, Any]] = field(default_factory=list)
+    public_endpoints: list[dict[str, Any]] = field(default_factory=list)
+    maintenance: bool = False
     url: str = ""
     tls: tuple[str, str] | None = None
     """(certfile, keyfile): serve HTTPS instead of HTTP."""
@@ -184,7 +194,67 @@ class FakeLifecycle:
             return 200, self._activity(request, user)
         if len(route) >= 3 and route[0] == "job":
             return self._job_route(route[1], route[2], route[3:], request, handler)
+        if route[0] in ("users", "permissions", "public-endpoints", "settings"):
+            return self._admin(route, request, user)
         return 404, {"error": f"no route for {method} {path}", "type": "NotFoundError"}
+
+    def _admin(self, route: list[str], request: RecordedRequest, user: str | None) -> tuple[int, Any]:
+        """The administration API: staff only (``admin@example.com``), like the real server."""
+        staff = {u["username"] for u in self.users if u["is_staff"]}
+        if user not in staff:
+            return 401, {"error": f"User {user} is not a staff member", "type": "PermissionDeniedError"}
+        method = request.method
+        if route == ["users"] and method == "GET":
+            return 200, self.users
+        if len(route) == 2 and route[0] == "users" and method == "PATCH":
+            found = next((u for u in self.users if u["username"] == route[1]), None)
+            if found is None:
+                return 404, {"error": f"user {route[1]} does not exist", "type": "NotFoundError"}
+            found.update({k: v for k, v in request.json().items() if k in ("is_active", "is_staff")})
+            return 200, found
+        if route == ["permissions"] and method == "GET":
+            return 200, [
+                grant
+                for grant in self.permissions
+                if all(grant[key] == value for key, value in request.query.items())
+            ]
+        if route == ["permissions"] and method == "POST":
+            body = request.json()
+            if body["scope"] not in ("read_job", "call_job", "full_access"):
+                return 400, {"error": f"unknown scope: {body['scope']!r}", "type": "InvalidInputError"}
+            grant = {"id": len(self.permissions) + 1, **body}
+            self.permissions.append(grant)
+            return 200, grant
+        if len(route) == 2 and route[0] == "permissions" and method == "DELETE":
+            found = next((g for g in self.permissions if str(g["id"]) == route[1]), None)
+            if found is None:
+                return 404, {"error": f"permission {route[1]} does not exist", "type": "NotFoundError"}
+            self.permissions.remove(found)
+            return 200, None
+        if route == ["public-endpoints"] and method == "GET":
+            job = request.query.get("job_name")
+            active = request.query.get("active")
+            return 200, [
+                r
+                for r in self.public_endpoints
+                if (job is None or r["job_name"] == job)
+                and (active is None or str(r["active"]).lower() == active)
+            ]
+        if len(route) == 3 and route[0] == "public-endpoints" and method == "POST":
+            found = next((r for r in self.public_endpoints if r["id"] == route[1]), None)
+            if found is None:
+                return 404, {
+                    "error": f"public endpoint request {route[1]} does not exist",
+                    "type": "NotFoundError",
+                }
+            found["active"] = route[2] == "activate"
+            return 200, found
+        if route == ["settings", "maintenance"] and method == "GET":
+            return 200, {"enabled": self.maintenance}
+        if route == ["settings", "maintenance"] and method == "PUT":
+            self.maintenance = bool(request.json()["enabled"])
+            return 200, {"enabled": self.maintenance}
+        return 404, {"error": f"no route for {method} {request.path}", "type": "NotFoundError"}
 
     def _activity(self, request: RecordedRequest, user: str | None) -> dict[str, Any]:
         name = request.query.get("job_name") or None
@@ -309,7 +379,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    do_GET = do_POST = do_PUT = do_DELETE = _handle
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
     def send_stream(self, lines: list[str], *, hold: bool, stopping: threading.Event) -> None:
         self.send_response(200)

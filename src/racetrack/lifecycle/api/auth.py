@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 
 from racetrack.lifecycle.api.deps import Caller, State, request_token
+from racetrack.lifecycle.api.users import set_auth_cookie
 from racetrack.lifecycle.schemas import CanCallJobResponse
+from racetrack.lifecycle.services.escs import EscService
 from racetrack.lifecycle.services.maintenance import ensure_not_in_maintenance
 from racetrack.lifecycle.services.permissions import PermissionService
 
@@ -38,3 +41,25 @@ def allow_esc(esc_id: str, job_name: str, scope: str, caller: Caller, state: Sta
 def allow_job_family(source: str, target: str, scope: str, caller: Caller, state: State) -> None:
     """Grant family ``source`` ``scope`` on every version of family ``target`` (one way)."""
     PermissionService(state.db, state.auth).allow_family(caller, source, target, scope)
+
+
+class NewTokenDto(BaseModel):
+    new_token: str
+
+
+class TokenDto(BaseModel):
+    token: str
+
+
+@router.post("/token/user/regenerate", response_model=NewTokenDto)
+def regenerate_user_token(caller: Caller, state: State, response: Response) -> NewTokenDto:
+    """Replace the calling user's token (the old one stops working at once); refreshes the cookie."""
+    token = state.users.regenerate_token(caller)
+    set_auth_cookie(response, token, state.settings.enforce_secure_cookie)
+    return NewTokenDto(new_token=token)
+
+
+@router.get("/token/esc/{esc_id}", response_model=TokenDto)
+def esc_token(esc_id: str, caller: Caller, state: State) -> TokenDto:
+    """An ESC's token (staff or ``call_admin_api``); 404 for an unknown ESC."""
+    return TokenDto(token=EscService(state.db, state.auth).token(caller, esc_id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from pydantic import BaseModel
 
@@ -14,6 +16,18 @@ router = APIRouter(prefix="/escs", tags=["escs"])
 class CreateEscBody(BaseModel):
     name: str
     id: str | None = None
+
+
+class UpdateEscBody(BaseModel):
+    active: bool | None = None
+    expiry_time: int | None = None  # unix seconds; null: never expires
+
+
+class EscAccessDto(BaseModel):
+    id: str
+    name: str
+    active: bool
+    expiry_time: int | None
 
 
 class EscDto(BaseModel):
@@ -37,3 +51,15 @@ def create_esc(body: CreateEscBody, caller: Caller, state: State) -> CreatedEscD
     esc = EscService(state.db, state.auth).create(caller, body.name, body.id)
     assert esc.token is not None
     return CreatedEscDto(id=esc.id, name=esc.name, token=esc.token)
+
+
+@router.patch("/{esc_id}", response_model=EscAccessDto)
+def update_esc(esc_id: str, body: UpdateEscBody, caller: Caller, state: State) -> EscAccessDto:
+    """Revoke/restore an ESC (``active``) or set when its access expires (``expiry_time``, unix
+    seconds; ``null`` removes it); only the fields sent change. Staff; 404 for an unknown ESC.
+    """
+    changes: dict[str, Any] = {}
+    if "expiry_time" in body.model_fields_set:
+        changes["expiry_time"] = body.expiry_time
+    esc = EscService(state.db, state.auth).update(caller, esc_id, active=body.active, **changes)
+    return EscAccessDto(id=esc.id, name=esc.name, active=esc.active, expiry_time=esc.expiry_time)

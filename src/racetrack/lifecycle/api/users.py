@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 
 from racetrack.lifecycle.api.deps import Caller, State, client_address
 from racetrack.lifecycle.schemas import ChangePasswordBody, LoginBody, UserProfile
@@ -32,6 +33,32 @@ def login(body: LoginBody, request: Request, response: Response, state: State) -
     result = state.users.login(body.username, body.password, client_address(request))
     set_auth_cookie(response, result.token, state.settings.enforce_secure_cookie)
     return UserProfile(username=result.username, token=result.token, is_staff=result.is_staff)
+
+
+class RegisterBody(BaseModel):
+    username: str
+    password: str
+
+
+class RegisteredDto(BaseModel):
+    username: str
+    active: bool
+    message: str
+
+
+@router.post("/register", response_model=RegisteredDto)
+def register(body: RegisterBody, state: State) -> RegisteredDto:
+    """Create an account (inactive until a staff member activates it).
+
+    400 when the username is not an e-mail address or the password is weak (naming the rule);
+    409 when the username is taken.
+    """
+    username = state.users.register(body.username, body.password)
+    return RegisteredDto(
+        username=username,
+        active=False,
+        message="account created; a staff member has to activate it before you can log in",
+    )
 
 
 @router.get("/logout")

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from loguru import logger
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from racetrack.core.errors import AuthenticationError
@@ -151,8 +151,14 @@ class AuthService:
         return token
 
     def regenerate_token(self, session: Session, subject: AuthSubject, kind: SubjectKind) -> str:
-        """Revoke every token of ``subject`` and issue a new one."""
-        session.execute(update(AuthToken).where(AuthToken.subject_id == subject.id).values(active=False))
+        """Replace every token of ``subject`` with a new one and return its text.
+
+        The old tokens are deleted, so from this commit on they are unknown ("wrong credentials:
+        token is unknown"), as if the stored token string had been replaced. The subject row is
+        locked first so two regenerations at once leave exactly one token.
+        """
+        session.scalars(select(AuthSubject.id).where(AuthSubject.id == subject.id).with_for_update()).first()
+        session.execute(delete(AuthToken).where(AuthToken.subject_id == subject.id))
         return self.issue_token(session, subject, kind)
 
     def current_token(self, session: Session, subject: AuthSubject, kind: SubjectKind) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from loguru import logger
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from racetrack.core.errors import AlreadyExistsError, InvalidInputError
+from racetrack.core.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from racetrack.lifecycle.db import Database
 from racetrack.lifecycle.db.models import AuthSubject, Esc
 from racetrack.lifecycle.services.auth import AuthService, Subject, SubjectKind
@@ -19,6 +21,11 @@ class EscInfo:
     id: str
     name: str
     token: str | None = None  # only when just created
+    active: bool = True
+    expiry_time: int | None = None  # unix seconds; None: never expires
+
+
+_UNCHANGED = object()
 
 
 class EscService:
@@ -57,3 +64,82 @@ class EscService:
             return [
                 EscInfo(esc.id, esc.name) for esc in session.scalars(select(Esc).order_by(Esc.name, Esc.id))
             ]
+
+    def token(self, caller: Subject, esc_id: str) -> str:
+        """The ESC's current token in clear text (a new one when it has none); staff only.
+
+        Raises:
+            NotFoundError: no such ESC.
+        """
+        check_staff(caller)
+        with self._db.session() as session:
+            subject = self._subject(session, esc_id)
+            token = self._auth.current_token(session, subject, SubjectKind.ESC)
+        logger.info("ESC token read", esc=esc_id, by=caller.username)
+        return token
+
+    def update(
+        self,
+        caller: Subject,
+        esc_id: str,
+        *,
+        active: bool | None = None,
+        expiry_time: int | None | object = _UNCHANGED,
+    ) -> EscInfo:
+        """Revoke/restore an ESC's access or set when it expires (``None``: never); staff only.
+
+        Raises:
+            NotFoundError: no such ESC.
+            InvalidInputError: a negative or out-of-range expiry time.
+        """
+        check_staff(caller)
+        with self._db.session() as session:
+            subject = self._subject(session, esc_id)
+            if active is not None:
+                subject.active = active
+            if expiry_time is not _UNCHANGED:
+                subject.expiry_time = _from_timestamp(expiry_time)
+            session.flush()
+            esc = session.get(Esc, esc_id)
+            assert esc is not None
+            info = EscInfo(esc.id, esc.name, None, subject.active, _to_timestamp(subject.expiry_time))
+        logger.info(
+            "ESC access changed",
+            esc=esc_id,
+            active=info.active,
+            expiry_time=info.expiry_time,
+            by=caller.username,
+        )
+        return info
+
+    @staticmethod
+    def _subject(session: Session, esc_id: str) -> AuthSubject:
+        if session.get(Esc, esc_id) is None:
+            raise NotFoundError(f"ESC {esc_id} does not exist")
+        subject = session.scalars(
+            select(AuthSubject).where(AuthSubject.esc_id == esc_id).with_for_update()
+        ).first()
+        if subject is None:  # made before subjects came with ESCs
+            subject = AuthSubject(esc_id=esc_id)
+            session.add(subject)
+            session.flush()
+        return subject
+
+
+def _from_timestamp(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidInputError("expiry_time must be a non-negative unix timestamp (seconds) or null")
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidInputError(f"expiry_time out of range: {value}") from None
+
+
+def _to_timestamp(moment: datetime | None) -> int | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # stored naive by some backends: always UTC
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 import time
@@ -16,13 +17,22 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from racetrack.core.errors import AuthenticationError, InvalidInputError, RacetrackError
+from racetrack.core.errors import (
+    AlreadyExistsError,
+    AuthenticationError,
+    InvalidInputError,
+    RacetrackError,
+)
 from racetrack.lifecycle.db import Database
-from racetrack.lifecycle.db.models import AuthResourcePermission, Setting, User, now
+from racetrack.lifecycle.db.models import AuthResourcePermission, AuthToken, Setting, User, now
 from racetrack.lifecycle.services.auth import AuthService, Subject, SubjectKind
 from racetrack.lifecycle.services.permissions import Scope
 
 ADMIN_USERNAME = "admin"
+MAX_USERNAME_LENGTH = 150
+# An e-mail address in the characters the Dashboard allows: letters, digits and @ . + - _
+_EMAIL_USERNAME = re.compile(r"[A-Za-z0-9.+_-]+@[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
+NOT_ACTIVATED = "account not activated yet: ask a staff member"
 ADMIN_CREATED_SETTING = "admin_account_created"
 MIN_PASSWORD_LENGTH = 8
 _COMMON_PASSWORDS = frozenset(
@@ -78,11 +88,22 @@ class LoginRateLimiter:
             self._failures.pop((username, client), None)
 
 
+def validate_username(username: str) -> None:
+    """A new username must be an e-mail address (≤150 characters: letters, digits, @ . + - _)."""
+    if not username or len(username) > MAX_USERNAME_LENGTH or _EMAIL_USERNAME.fullmatch(username) is None:
+        raise InvalidInputError(
+            "You have to pass email as username (at most "
+            f"{MAX_USERNAME_LENGTH} characters: letters, digits and @ . + - _)"
+        )
+
+
 def validate_password(password: str, username: str) -> None:
-    """Refuse weak passwords with the reason, as a 400."""
+    """Refuse weak passwords with the reason, as a 400 (never quoting the password)."""
     if not password:
         raise InvalidInputError("Password cannot be empty.")
     problems = []
+    if password.lower() == username.lower():
+        problems.append("The password cannot be the same as the username.")
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(
             f"This password is too short. It must contain at least {MIN_PASSWORD_LENGTH} characters."
@@ -92,7 +113,11 @@ def validate_password(password: str, username: str) -> None:
     if password.lower() in _COMMON_PASSWORDS:
         problems.append("This password is too common.")
     local_part = username.split("@")[0].lower()
-    if len(local_part) >= 3 and (local_part in password.lower() or password.lower() in username.lower()):
+    if (
+        password.lower() != username.lower()
+        and len(local_part) >= 3
+        and (local_part in password.lower() or password.lower() in username.lower())
+    ):
         problems.append("The password is too similar to the username.")
     if problems:
         raise InvalidInputError("Invalid password: " + " ".join(problems))
@@ -160,6 +185,47 @@ class UserService:
         self._auth.issue_token(session, self._auth.user_subject(session, user), SubjectKind.USER)
         return user
 
+    def register(self, username: str, password: str) -> str:
+        """Create an inactive account with the default grants; returns its username.
+
+        A staff member must activate it before it can log in (auth-and-permissions.md §10).
+
+        Raises:
+            InvalidInputError: the username is not an e-mail address, or the password is weak.
+            AlreadyExistsError: the username is taken.
+        """
+        username = username.strip()
+        validate_username(username)
+        validate_password(password, username)
+        taken = AlreadyExistsError(f"Username already exists: {username}")
+        try:
+            with self._db.session() as session:
+                if session.scalars(select(User.id).where(User.username == username)).first() is not None:
+                    raise taken
+                user = User(username=username, password_hash=self._hasher.hash(password), is_active=False)
+                session.add(user)
+                session.flush()
+                # its subject (with the default grants) now; its first token at its first login,
+                # so "no token yet" tells a registration waiting for activation from a disabled account
+                self._auth.user_subject(session, user)
+        except IntegrityError:  # registered by another request at the same moment
+            raise taken from None
+        logger.info("user registered (inactive)", username=username)
+        return username
+
+    def regenerate_token(self, subject: Subject) -> str:
+        """Replace the calling user's token; the old one stops working at once."""
+        user_id = self._require_user(subject)
+        with self._db.session() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise AuthenticationError("wrong credentials: token is unknown")
+            token = self._auth.regenerate_token(
+                session, self._auth.user_subject(session, user), SubjectKind.USER
+            )
+        logger.info("user token regenerated", username=subject.name)
+        return token
+
     def login(self, username: str, password: str, client: str) -> LoginResult:
         """Check a password and return the user's token.
 
@@ -174,7 +240,9 @@ class UserService:
                 self._limiter.failed(username, client)
                 raise AuthenticationError("incorrect username or password")
             if not user.is_active:
-                raise AuthenticationError("user account is disabled")
+                raise AuthenticationError(
+                    NOT_ACTIVATED if self._awaits_activation(session, user) else "user account is disabled"
+                )
             if self._hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = self._hasher.hash(password)
             user.last_login_time = now()
@@ -206,6 +274,11 @@ class UserService:
             validate_password(new_password, user.username)
             user.password_hash = self._hasher.hash(new_password)
         logger.info("password changed", username=subject.name)
+
+    def _awaits_activation(self, session: Session, user: User) -> bool:
+        """A registered account never activated: it has not been issued any token yet."""
+        subject = self._auth.user_subject(session, user)
+        return session.scalars(select(AuthToken.id).where(AuthToken.subject_id == subject.id)).first() is None
 
     @staticmethod
     def _require_user(subject: Subject) -> str:
