@@ -430,35 +430,28 @@ class JobProxy:
     async def _stream_native(
         self, send: Send, receive: Receive, response: UpstreamResponse, body_state: _BodyState
     ) -> None:
-        """:meth:`_stream_response` for the native client."""
-        chunk = await response.read()
-        if not chunk or response.at_eof():
-            await send({"type": "http.response.body", "body": chunk, "more_body": False})
-            return
-        await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        watcher = None
-        if body_state.done:
-            watcher = asyncio.ensure_future(_close_on_disconnect(receive, response, body_state))
-        try:
-            while True:
-                chunk = await response.read()
-                if not chunk:
-                    break
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        finally:
-            if watcher is not None:
-                watcher.cancel()
-        if body_state.client_gone:
-            raise _ClientGone()
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        """:meth:`_relay_body` for the native client."""
+        await self._relay_body(send, receive, response.read, response.at_eof, response, body_state)
 
     async def _stream_response(
         self, send: Send, receive: Receive, response: aiohttp.ClientResponse, body_state: _BodyState
     ) -> None:
-        """Relay the body as it arrives; one message when it all came in one read."""
+        """:meth:`_relay_body` for aiohttp's client."""
         content = response.content
-        chunk = await content.readany()
-        if not chunk or content.at_eof():
+        await self._relay_body(send, receive, content.readany, content.at_eof, response, body_state)
+
+    async def _relay_body(
+        self,
+        send: Send,
+        receive: Receive,
+        read: Callable[[], Awaitable[bytes]],
+        at_eof: Callable[[], bool],
+        response: aiohttp.ClientResponse | UpstreamResponse,
+        body_state: _BodyState,
+    ) -> None:
+        """Relay the body as it arrives; one message when it all came in one read."""
+        chunk = await read()
+        if not chunk or at_eof():
             await send({"type": "http.response.body", "body": chunk, "more_body": False})
             return
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
@@ -468,7 +461,7 @@ class JobProxy:
             watcher = asyncio.ensure_future(_close_on_disconnect(receive, response, body_state))
         try:
             while True:
-                chunk = await content.readany()
+                chunk = await read()
                 if not chunk:
                     break
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
