@@ -30,16 +30,6 @@ class UpdateUserBody(BaseModel):
     password: str | None = None
 
 
-class PermissionDto(BaseModel):
-    id: int
-    subject_type: str
-    subject: str
-    scope: str
-    job_family: str | None = None
-    job_version: str | None = None
-    endpoint: str | None = None
-
-
 class CreatePermissionBody(BaseModel):
     subject_type: str
     subject: str
@@ -47,6 +37,10 @@ class CreatePermissionBody(BaseModel):
     job_family: str | None = None
     job_version: str | None = None
     endpoint: str | None = None
+
+
+class PermissionDto(CreatePermissionBody):
+    id: int
 
 
 class PublicEndpointDto(BaseModel):
