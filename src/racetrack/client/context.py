@@ -165,15 +165,20 @@ def collect_files(
     return sorted(found)
 
 
-def pack_build_context(job_dir: Path, on_skip: Callable[[str], None] | None = None) -> BuildContext:
+def pack_build_context(
+    job_dir: Path, on_skip: Callable[[str], None] | None = None, secret_files: Sequence[Path] = ()
+) -> BuildContext:
     """Pack ``job_dir`` (minus ignored files) as a base64-encoded ``tar.gz``.
 
     Args:
         on_skip: called with the relative path of every symbolic link or special file skipped.
+        secret_files: files never packed, whatever the ignore rules say: the manifest's secret
+            env files, which travel encrypted apart from the source.
     """
     job_dir = Path(job_dir)
     matcher = FileMatcher.from_ignore_file(job_dir / ".gitignore")
-    files = collect_files(job_dir, matcher, on_skip)
+    secret = {_relative_to(job_dir, path) for path in secret_files}
+    files = [f for f in collect_files(job_dir, matcher, on_skip) if f not in secret]
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         for relative in files:
@@ -186,3 +191,12 @@ def pack_build_context(job_dir: Path, on_skip: Callable[[str], None] | None = No
     return BuildContext(
         encoded=base64.b64encode(data).decode("ascii"), files=files, compressed_size=len(data)
     )
+
+
+def _relative_to(job_dir: Path, path: Path) -> str | None:
+    """``path`` (absolute or relative to ``job_dir``) as a POSIX path inside ``job_dir``, or None."""
+    full = Path(os.path.normpath(job_dir / path))
+    try:
+        return full.relative_to(os.path.normpath(job_dir)).as_posix()
+    except ValueError:
+        return None

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from racetrack.client.commands import activity, admin, auth, deploy, jobs, server, settings
+from racetrack.client.commands import activity, admin, auth, deploy, jobs, redeploy, server, settings
 from racetrack.client.output import Output
 from racetrack.client.session import INSECURE_ENV, CliState, insecure_from_env
 from racetrack.core.errors import RacetrackError
@@ -94,6 +94,8 @@ app.command("call", no_args_is_help=True)(jobs.call)
 app.command("logs", no_args_is_help=True)(jobs.logs)
 app.command("build-logs", no_args_is_help=True)(jobs.build_logs)
 app.command("delete", no_args_is_help=True)(jobs.delete)
+app.command("redeploy", no_args_is_help=True)(redeploy.redeploy)
+app.command("reprovision", no_args_is_help=True)(redeploy.reprovision)
 app.command("deployments")(activity.deployments)
 app.command("activity")(activity.activity)
 app.command("info")(activity.info)

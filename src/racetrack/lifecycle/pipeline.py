@@ -37,7 +37,7 @@ from racetrack.lifecycle.metrics import LifecycleMetrics
 from racetrack.lifecycle.services import audit
 from racetrack.lifecycle.services.auth import AuthService, SubjectKind
 from racetrack.lifecycle.services.crypto import Cipher
-from racetrack.lifecycle.services.deployments import DeploymentStatus
+from racetrack.lifecycle.services.deployments import DeploymentKind, DeploymentStatus
 from racetrack.lifecycle.services.jobs import build_log_path, job_record
 from racetrack.lifecycle.services.maintenance import ensure_not_in_maintenance
 from racetrack.lifecycle.services.permissions import DEPLOYER_SCOPES, Scope, check
@@ -45,6 +45,7 @@ from racetrack.lifecycle.settings import LifecycleSettings
 from racetrack.manifest import Manifest, effective_resources, parse_manifest_yaml
 from racetrack.plugins.engine import PluginEngine
 from racetrack.plugins.interfaces import (
+    CURRENT_ARTIFACT,
     DEPLOYMENT_FAILURE_PROBE,
     Artifact,
     ArtifactKind,
@@ -158,6 +159,7 @@ class _Run:
     log: BuildLog
     secrets: dict[str, Any]
     build_context: bytes | None
+    kind: DeploymentKind = DeploymentKind.DEPLOY
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -220,14 +222,27 @@ class DeploymentPipeline:
             deployment.update_time = now()
             deployment.build_logs = log.read()
             deployment.secrets_encrypted = None
-            deployment.build_context = None
             if run is not None and run.warnings:
                 deployment.warnings = "\n".join(run.warnings)
             if error is None:
                 deployment.status = DeploymentStatus.DONE
                 deployment.phase = None
                 deployment.error = None
+                # The job runs from this deployment now: its uploaded source is what a later
+                # redeploy rebuilds from; older copies of that version are not needed any more.
+                session.execute(
+                    update(Deployment)
+                    .where(
+                        Deployment.job_name == deployment.job_name,
+                        Deployment.job_version == deployment.job_version,
+                        Deployment.id != deployment_id,
+                        Deployment.build_context.is_not(None),
+                        Deployment.status != DeploymentStatus.IN_PROGRESS,
+                    )
+                    .values(build_context=None)
+                )
             else:
+                deployment.build_context = None
                 deployment.status = DeploymentStatus.FAILED
                 deployment.error = error
                 audit.record(
@@ -248,7 +263,7 @@ class DeploymentPipeline:
         try:
             run = self._load(deployment_id, log)
             logger.info("deployment started", deployment_id=deployment_id, job=run.name, version=run.version)
-            artifact = self._build(run)
+            artifact = self._artifact(run)
             self._provision(run, artifact, cancel)
         except DeploymentCancelled as e:
             self._fail(run, deployment_id, log, e.message)
@@ -280,13 +295,7 @@ class DeploymentPipeline:
             target_name = deployment.infrastructure_target
             deployed_by, subject_id = deployment.deployed_by, deployment.subject_id
             encrypted, build_context = deployment.secrets_encrypted, deployment.build_context
-        secrets: dict[str, Any] = json.loads(self._cipher.decrypt_text(encrypted)) if encrypted else {}
-        credentials = secrets.get("git_credentials") or {}
-        log.add_secrets(
-            [credentials.get("password", "")]
-            + list((secrets.get("secret_build_env") or {}).values())
-            + list((secrets.get("secret_runtime_env") or {}).values())
-        )
+            kind = DeploymentKind(deployment.kind or DeploymentKind.DEPLOY)
         manifest = parse_manifest_yaml(manifest_yaml)
         target = self._plugins.infrastructure_targets().get(target_name or "")
         if target is None:
@@ -294,6 +303,18 @@ class DeploymentPipeline:
                 f"infrastructure target {target_name!r} is not installed; "
                 f"installed targets: {sorted(self._plugins.infrastructure_targets())}"
             )
+        if kind == DeploymentKind.DEPLOY:
+            secrets: dict[str, Any] = json.loads(self._cipher.decrypt_text(encrypted)) if encrypted else {}
+        else:
+            secrets = self._kept_secrets(target, manifest.name, manifest.version)
+        credentials = secrets.get("git_credentials") or {}
+        log.add_secrets(
+            [credentials.get("password", "")]
+            + list((secrets.get("secret_build_env") or {}).values())
+            + list((secrets.get("secret_runtime_env") or {}).values())
+        )
+        if kind != DeploymentKind.DEPLOY:
+            log.write(f"{kind} of job {manifest.name} v{manifest.version} from its stored manifest")
         job_type = self._plugins.resolve_job_type(manifest.jobtype)
         return _Run(
             deployment_id=deployment_id,
@@ -306,14 +327,54 @@ class DeploymentPipeline:
             log=log,
             secrets=secrets,
             build_context=build_context,
+            kind=kind,
         )
+
+    @staticmethod
+    def _kept_secrets(target: InfrastructureTarget, name: str, version: str) -> dict[str, Any]:
+        """The secrets the target kept at the first deployment, in the deploy request's shape."""
+        try:
+            kept = target.get_job_secrets(name, version)
+        except NotImplementedError:
+            return {}
+        except Exception as e:
+            raise with_context(f"reading the secrets of job {name} v{version} from {target.name}", e) from e
+        return {
+            "git_credentials": (
+                {"username": kept.git_credentials.username, "password": kept.git_credentials.password}
+                if kept.git_credentials
+                else None
+            ),
+            "secret_build_env": dict(kept.secret_build_env),
+            "secret_runtime_env": dict(kept.secret_runtime_env),
+        }
+
+    def _artifact(self, run: _Run) -> Artifact:
+        """Build the job, or for a reprovision take the artifact the job runs from."""
+        if run.kind == DeploymentKind.REPROVISION:
+            current = getattr(run.target, CURRENT_ARTIFACT, None)
+            artifact = current(run.name, run.version) if callable(current) else None
+            if isinstance(artifact, Artifact):
+                run.log.write(f"reprovisioning the running artifact {artifact.name}")
+                with self._db.session() as session:
+                    session.execute(
+                        update(Deployment)
+                        .where(Deployment.id == run.deployment_id)
+                        .values(image_name=artifact.name)
+                    )
+                return artifact
+            run.warnings.append(
+                f"infrastructure target {run.target.name} keeps no artifact of the running version; "
+                "the job was rebuilt from its stored manifest"
+            )
+        return self._build(run)
 
     def _build(self, run: _Run) -> Artifact:
         credentials = run.secrets.get("git_credentials")
         git_credentials = GitCredentials(**credentials) if credentials else None
         secret_build_env: dict[str, str] = run.secrets.get("secret_build_env") or {}
         secret_runtime_env: dict[str, str] = run.secrets.get("secret_runtime_env") or {}
-        if git_credentials or secret_build_env or secret_runtime_env:
+        if run.kind == DeploymentKind.DEPLOY and (git_credentials or secret_build_env or secret_runtime_env):
             try:
                 run.target.save_job_secrets(
                     run.name,
@@ -396,6 +457,8 @@ class DeploymentPipeline:
     def _provision(self, run: _Run, artifact: Artifact, cancel: threading.Event) -> None:
         self._set_phase(run.deployment_id, "creating cluster resources", run.log)
         family_token, existed, previous_deployer = self._prepare_family(run)
+        if run.kind != DeploymentKind.DEPLOY and not existed:
+            raise DeploymentError(f"job {run.name} v{run.version} was deleted before its {run.kind} started")
         deployment_timestamp = int(time.time())
         env, secret_env = self._runtime_env(run, family_token, deployment_timestamp)
         s = self._settings
@@ -544,7 +607,12 @@ class DeploymentPipeline:
     def _after_deploy(self, run: _Run, existed: bool, previous_deployer: str | None) -> None:
         with self._db.session() as session:
             job = session.scalars(select(Job).where(Job.name == run.name, Job.version == run.version)).one()
-            if run.subject_id is not None and session.get(AuthSubject, run.subject_id) is not None:
+            new_deployment = run.kind == DeploymentKind.DEPLOY
+            if (
+                new_deployment
+                and run.subject_id is not None
+                and session.get(AuthSubject, run.subject_id) is not None
+            ):
                 granted = set(
                     session.scalars(
                         select(AuthResourcePermission.scope).where(
@@ -575,5 +643,5 @@ class DeploymentPipeline:
                 subject=previous_deployer if existed else None,
                 job_name=run.name,
                 job_version=run.version,
-                properties={"deployment_id": run.deployment_id},
+                properties={"deployment_id": run.deployment_id, "kind": str(run.kind)},
             )

@@ -87,6 +87,10 @@ class JobDto(BaseModel):
     infrastructure_stats: dict[str, Any] = Field(default_factory=dict)
 
 
+class ManifestBody(BaseModel):
+    manifest_yaml: str
+
+
 class DeploymentDto(BaseModel):
     id: str
     status: str
@@ -104,6 +108,8 @@ class DeploymentDto(BaseModel):
     warnings: str | None = None
     duration: float | None = None
     """Seconds from creation to the end (done or failed); null while in progress."""
+    kind: str = "deploy"
+    """deploy, redeploy (rebuilt from the stored manifest) or reprovision (same artifact)."""
 
 
 class CanCallJobResponse(BaseModel):
@@ -121,6 +127,8 @@ class InfoResponse(BaseModel):
     external_pub_url: str
     lifecycle_url: str
     grafana_url: str | None
+    maintenance_mode: bool | None = None
+    """Whether deploys and other changes are refused now; null when the database is unreachable."""
 
 
 @lru_cache(maxsize=4096)
@@ -183,6 +191,7 @@ def deployment_dto(deployment: Deployment, job: JobDto | None = None) -> Deploym
         infrastructure_target=deployment.infrastructure_target,
         warnings=deployment.warnings,
         duration=deployment_duration(deployment),
+        kind=deployment.kind or "deploy",
     )
 
 

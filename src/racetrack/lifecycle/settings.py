@@ -71,6 +71,8 @@ class LifecycleSettings(BaseSettings):
     timeout_until_job_alive: float = 360.0
     # Seconds a live job has to answer /ready.
     timeout_until_job_ready: float = 600.0
+    # Seconds a blocking redeploy/reprovision request waits for its deployment to finish.
+    redeploy_wait_timeout: float = 1800.0
     # Header carrying the request tracing id (given to jobs as REQUEST_TRACING_HEADER).
     request_tracing_header: str = "X-Request-Tracing-Id"
     # Header carrying the caller's description (given to jobs as CALLER_NAME_HEADER).
@@ -115,6 +117,12 @@ class LifecycleSettings(BaseSettings):
     )
     # Log level used by the entry point that configures logging (debug, info, warn, error).
     log_level: str = "info"
+    # Name of this installation shown in the Dashboard's header ("test", "preprod", "prod" also
+    # colour it green, orange, red). Unset: no name, black header.
+    site_name: str | None = Field(None, validation_alias=_alias("site_name", "SITE_NAME"))
+    # Directory of the Markdown pages the Dashboard's Docs tab shows. Unset: the docs/ directory
+    # of the source checkout Racetrack runs from, when there is one.
+    docs_dir: Path | None = Field(None, validation_alias=_alias("docs_dir", "DOCS_DIR"))
 
     @field_validator("lifecycle_url", "external_pub_url", "internal_pub_url")
     @classmethod

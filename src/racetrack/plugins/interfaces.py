@@ -186,6 +186,13 @@ class InfrastructureTarget(Protocol):
 #         instead of waiting for the liveness timeout."""
 DEPLOYMENT_FAILURE_PROBE = "deployment_failure"
 
+# Optional target method, looked up with getattr:
+#
+#     def current_artifact(self, name: str, version: str) -> Artifact | None:
+#         """The artifact the running deployment of that version was started from, or None.
+#         Lets a reprovision start the same code again without rebuilding it."""
+CURRENT_ARTIFACT = "current_artifact"
+
 
 @dataclass
 class PluginContext:

@@ -119,6 +119,8 @@ class FakeTarget:
         self.deleted: list[tuple[str, str]] = []
         self.abandoned: list[tuple[str, str, str]] = []
         self.fail_listing = False
+        self.keeps_artifacts = True  # offers current_artifact (for reprovisions without a build)
+        self.artifacts: dict[tuple[str, str, str], Artifact] = {}  # by name, version, deployment
         self.lock = threading.Lock()
 
     def start(self) -> None:
@@ -134,6 +136,7 @@ class FakeTarget:
         self.requests.append(request)
         env = {**request.env, **request.secret_env}
         name, version = request.manifest.name, request.manifest.version
+        self.artifacts[(name, version, request.deployment_id)] = request.artifact
         started = []
         for _ in range(request.replicas):
             server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(env, request.deployment_id))
@@ -187,6 +190,16 @@ class FakeTarget:
 
     def get_job_secrets(self, name: str, version: str) -> JobSecrets:
         return self.secrets.get((name, version), JobSecrets())
+
+    def __getattr__(self, attribute: str) -> Any:
+        # current_artifact is an optional target method: offered only while keeps_artifacts is on
+        if attribute == "current_artifact" and self.__dict__.get("keeps_artifacts"):
+            return self._current_artifact
+        raise AttributeError(attribute)
+
+    def _current_artifact(self, name: str, version: str) -> Artifact | None:
+        deployment_id = self.active.get((name, version))
+        return self.artifacts.get((name, version, deployment_id)) if deployment_id else None
 
     def serving(self, name: str, version: str) -> list[Instance]:
         with self.lock:

@@ -247,3 +247,92 @@ def test_deployments_list_carries_status_phase_error_and_duration(
         assert item["deployed_by"] == "admin"
     assert len(client.get(f"{API}/deploy", params={"limit": 1}, headers=auth).json()) == 1
     assert client.get(f"{API}/deploy/{done['id']}", headers=auth).json()["duration"] == 12.5
+
+
+ENDPOINT_OF_ADDER = "endpoint /api/v1/perform of job adder 0.0.1"
+
+
+def _register(client: TestClient, auth: dict[str, str], username: str) -> dict[str, str]:
+    password = "a-long-enough-passphrase"
+    assert client.post(f"{API}/users/register", json={"username": username, "password": password}).is_success
+    assert client.patch(f"{API}/users/{username}", json={"is_active": True}, headers=auth).is_success
+    token = client.post(f"{API}/users/login", json={"username": username, "password": password}).json()[
+        "token"
+    ]
+    return {"X-Racetrack-Auth": token}
+
+
+def test_administration_changes_are_recorded_with_their_sentences(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    deploy(client, auth, public_endpoints=["/api/v1/webview"])
+    _register(client, auth, "ann@example.com")
+    client.patch(
+        f"{API}/users/ann@example.com",
+        json={"is_staff": True, "password": "another-long-passphrase"},
+        headers=auth,
+    )
+    grant = client.post(
+        f"{API}/permissions",
+        json={
+            "subject_type": "user",
+            "subject": "ann@example.com",
+            "scope": "delete_job",
+            "job_family": "adder",
+            "job_version": "0.0.1",
+            "endpoint": "/api/v1/perform",
+        },
+        headers=auth,
+    ).json()
+    client.delete(f"{API}/permissions/{grant['id']}", headers=auth)
+    esc = client.post(f"{API}/escs", json={"name": "billing"}, headers=auth).json()
+    client.post(f"{API}/auth/allow/esc/{esc['id']}/job/adder/scope/call_job", headers=auth)
+    client.post(f"{API}/auth/allow/job_family/adder/job/adder/scope/call_job", headers=auth)
+    client.patch(f"{API}/escs/{esc['id']}", json={"active": False, "expiry_time": 4102444800}, headers=auth)
+    request = client.get(f"{API}/public-endpoints", headers=auth).json()[0]
+    client.post(f"{API}/public-endpoints/{request['id']}/activate", headers=auth)
+    client.put(f"{API}/settings/maintenance", json={"enabled": True}, headers=auth)
+    client.put(f"{API}/settings/maintenance", json={"enabled": True}, headers=auth)  # no change: no event
+    client.put(f"{API}/settings/maintenance", json={"enabled": False}, headers=auth)
+
+    events = client.get(f"{API}/audit/activity", headers=auth).json()["events"]
+
+    assert explanations(events)[:11] == [
+        "Maintenance mode turned off by admin",
+        "Maintenance mode turned on by admin",
+        "Public endpoint /api/v1/webview of job adder 0.0.1 activated by admin",
+        f"ESC billing ({esc['id']}) deactivated, set to expire at 2100-01-01 00:00:00 UTC by admin",
+        "Permission call_job on job family adder granted to job family adder by admin",
+        f"Permission call_job on job family adder granted to esc {esc['id']} by admin",
+        f"ESC billing ({esc['id']}) created by admin",
+        f"Permission delete_job on {ENDPOINT_OF_ADDER} revoked from user ann@example.com by admin",
+        f"Permission delete_job on {ENDPOINT_OF_ADDER} granted to user ann@example.com by admin",
+        "User ann@example.com password reset, made staff by admin",
+        "User ann@example.com activated by admin",
+    ]
+    assert "User ann@example.com registered" in explanations(events)
+    by_job = client.get(
+        f"{API}/audit/activity", params={"job_name": "adder", "job_version": "0.0.1"}, headers=auth
+    )
+    assert any(e["event_type"] == "permission_granted" for e in by_job.json()["events"])
+
+
+def test_administration_events_are_shown_to_staff_and_to_the_users_they_concern(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    deploy(client, auth)
+    bob = _register(client, auth, "bob@example.com")
+    carol = _register(client, auth, "carol@example.com")
+    client.post(f"{API}/escs", json={"name": "billing"}, headers=auth)
+
+    def sentences(headers: dict[str, str], path: str = "audit/activity") -> list[str]:
+        body = client.get(f"{API}/{path}", headers=headers).json()
+        return explanations(body["events"] if isinstance(body, dict) else body)
+
+    assert any(s.startswith("ESC billing") for s in sentences(auth))
+    for path in ("audit/activity", "audit/events"):
+        seen_by_bob = sentences(bob, path)
+        assert "Job adder 0.0.1 deployed by admin" in seen_by_bob
+        assert "User bob@example.com activated by admin" in seen_by_bob
+        assert not any("carol" in s or "ESC" in s for s in seen_by_bob)
+    assert not any("bob" in s for s in sentences(carol))

@@ -221,4 +221,5 @@ def test_info_is_public(client: TestClient, path: str) -> None:
         "external_pub_url": "http://pub.example:7205/pub",
         "lifecycle_url": "http://127.0.0.1:7202/lifecycle",
         "grafana_url": None,
+        "maintenance_mode": False,
     }

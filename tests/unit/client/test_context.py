@@ -109,3 +109,16 @@ def test_pack_build_context_skips_symlinks(tmp_path: Path) -> None:
     context = pack_build_context(tmp_path, on_skip=skipped.append)
     assert context.files == ["job.yaml", "real/data.txt"]
     assert sorted(skipped) == ["linked-dir", "passwd"]
+
+
+def test_pack_build_context_never_packs_the_secret_env_files(tmp_path: Path) -> None:
+    make_tree(tmp_path, ["job.yaml", "main.py", ".secrets/runtime.env", "build.env", "notes/build.env"])
+    outside = tmp_path.parent / "elsewhere.env"
+
+    context = pack_build_context(
+        tmp_path, secret_files=[Path(".secrets/runtime.env"), tmp_path / "build.env", outside]
+    )
+
+    assert context.files == ["job.yaml", "main.py", "notes/build.env"]
+    with tarfile.open(fileobj=io.BytesIO(base64.b64decode(context.encoded)), mode="r:gz") as tar:
+        assert sorted(tar.getnames()) == ["job.yaml", "main.py", "notes/build.env"]

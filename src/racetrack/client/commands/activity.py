@@ -162,6 +162,8 @@ def info(ctx: typer.Context, output: OutputOption = Format.table, remote: Remote
         _print_json(ctx, body)
         return
     state.out.info(f"Lifecycle at {session.remote.url}:")
+    if isinstance(body, dict) and body.get("maintenance_mode"):
+        state.out.warning("Maintenance mode is on: deploys, deletions and other changes are refused for now")
     rows = [[str(key), _cell(value)] for key, value in body.items()] if isinstance(body, dict) else []
     state.out.data(render_table(["KEY", "VALUE"], rows))
 

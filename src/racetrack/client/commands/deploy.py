@@ -166,9 +166,13 @@ def build_context_payload(
     from racetrack.client.context import pack_build_context
     from racetrack.core.humanize import size
 
+    manifest = loaded.manifest
     context = pack_build_context(
         Path(loaded.job_dir),
         on_skip=lambda path: out.warning(f"build context: skipping link or special file {path}"),
+        secret_files=[
+            Path(file) for file in (manifest.secret_build_env_file, manifest.secret_runtime_env_file) if file
+        ],
     )
     out.info(f"local build context encoded: {len(context.files)} files, {size(context.compressed_size)}")
     for name in context.files:

@@ -51,6 +51,7 @@ class DeploymentState(BaseModel):
     promoted: bool = False
     command: list[str]  # with {python} {port} {source} placeholders
     env: dict[str, str]  # plain env vars (artifact + request + platform); no secrets
+    artifact_env: dict[str, str] = {}  # the artifact's own part of env (for a reprovision)
     secret_names: list[str] = []  # names of the secret vars kept in secrets.bin
     cwd: str  # the artifact's source directory
     env_dir: str | None = None  # the artifact's virtualenv

@@ -56,6 +56,7 @@ from racetrack.infra.local.state import (
 )
 from racetrack.manifest.rules import resource_name
 from racetrack.plugins.interfaces import (
+    Artifact,
     ArtifactKind,
     DeployRequest,
     JobRecord,
@@ -486,6 +487,7 @@ class LocalTarget:
                 deployment_timestamp=request.deployment_timestamp,
                 command=list(artifact.command),
                 env={**artifact.env, **request.env},
+                artifact_env=dict(artifact.env),
                 secret_names=sorted(request.secret_env),
                 cwd=str(artifact.source_dir),
                 env_dir=str(artifact.env_dir) if artifact.env_dir else None,
@@ -559,6 +561,25 @@ class LocalTarget:
                 "pids": [r.pid for r in dep.replicas],
                 "deployment_id": dep.deployment_id,
             },
+        )
+
+    def current_artifact(self, name: str, version: str) -> Artifact | None:
+        """The artifact of the newest promoted deployment of that version (for a reprovision)."""
+        with self._lock:
+            job = self._jobs.get((name, version))
+            promoted = [d for d in job.deployments if d.promoted] if job else []
+            if not promoted:
+                return None
+            dep = promoted[-1]
+        if not Path(dep.cwd).is_dir() or (dep.env_dir is not None and not Path(dep.env_dir).is_dir()):
+            return None
+        return Artifact(
+            kind=ArtifactKind.LOCAL,
+            name=dep.artifact_name,
+            env_dir=Path(dep.env_dir) if dep.env_dir else None,
+            source_dir=Path(dep.cwd),
+            command=list(dep.command),
+            env=dict(dep.artifact_env),
         )
 
     def deployment_failure(self, name: str, version: str, deployment_id: str) -> str | None:

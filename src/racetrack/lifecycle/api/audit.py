@@ -1,4 +1,5 @@
-"""``/audit``: the activity feed (who deployed, redeployed, deleted which job; failed deployments)."""
+"""``/audit``: the activity feed (jobs deployed, redeployed, deleted; failed deployments; and,
+for staff, changes to accounts, ESCs, permissions and maintenance mode)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pydantic import BaseModel
 
 from racetrack.lifecycle.api.deps import Caller, State
 from racetrack.lifecycle.services import audit
+from racetrack.lifecycle.services.auth import SubjectKind
+from racetrack.lifecycle.services.permissions import is_staff
 
 router = APIRouter(prefix="/audit", tags=["activity"])
 
@@ -50,7 +53,7 @@ def activity(
     caller's own (executed by or concerning them)."""
     username = audit.username_of(caller, state.settings.auth_required)
     mine = audit.is_truthy(related_to_me)
-    criteria = audit.EventFilter(job_name or None, job_version or None, username, mine)
+    criteria = audit.EventFilter(job_name or None, job_version or None, username, mine, is_staff(caller))
     return ActivityResponse(
         filter_job_name=criteria.job_name,
         filter_job_version=criteria.job_version,
@@ -67,7 +70,9 @@ def user_events(
 ) -> list[AuditEventDto]:
     """The caller's 100 newest events (executed by or concerning them), optionally of one job."""
     username = audit.username_of(caller, state.settings.auth_required)
-    return _events(state, audit.EventFilter(job_name, job_version, username, only_related=True))
+    return _events(
+        state, audit.EventFilter(job_name, job_version, username, only_related=True, staff=is_staff(caller))
+    )
 
 
 @router.get("/events", response_model=list[AuditEventDto])
@@ -76,5 +81,6 @@ def user_events(
 def events(
     caller: Caller, state: State, job_name: str | None = None, job_version: str | None = None
 ) -> list[AuditEventDto]:
-    """Everyone's 100 newest events, optionally of one job."""
-    return _events(state, audit.EventFilter(job_name, job_version))
+    """Everyone's 100 newest events, optionally of one job (administration events: staff only)."""
+    username = caller.name if caller.kind == SubjectKind.USER else None
+    return _events(state, audit.EventFilter(job_name, job_version, username, staff=is_staff(caller)))

@@ -9,7 +9,6 @@ from racetrack.lifecycle.api.deps import Caller, State, request_token
 from racetrack.lifecycle.api.users import set_auth_cookie
 from racetrack.lifecycle.schemas import CanCallJobResponse
 from racetrack.lifecycle.services.escs import EscService
-from racetrack.lifecycle.services.maintenance import ensure_not_in_maintenance
 from racetrack.lifecycle.services.permissions import PermissionService
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -21,10 +20,9 @@ def can_call_job(
 ) -> CanCallJobResponse:
     """May the request's token call this endpoint of this job (alias resolved), and where is it?
 
-    401 when not allowed, 404 when the job does not exist or is not running.
+    401 when not allowed, 404 when the job does not exist or is not running. Maintenance
+    mode does not stop job calls: it freezes changes to jobs, not their use.
     """
-    with state.db.session(readonly=True) as session:
-        ensure_not_in_maintenance(session)
     return state.jobs.can_call_job(request_token(request), name, version, endpoint)
 
 

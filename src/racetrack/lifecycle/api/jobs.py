@@ -10,8 +10,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from loguru import logger
 
+from racetrack.core.errors import DeploymentError
 from racetrack.lifecycle.api.deps import Caller, State
-from racetrack.lifecycle.schemas import JobDto, LogsResponse
+from racetrack.lifecycle.schemas import DeploymentDto, JobDto, LogsResponse, ManifestBody
+from racetrack.lifecycle.services.deployments import DeploymentKind, DeploymentStatus
 from racetrack.lifecycle.services.jobs import strip_ansi
 
 router = APIRouter(tags=["jobs"])
@@ -34,6 +36,44 @@ def get_job(name: str, version: str, caller: Caller, state: State) -> JobDto:
 def delete_job(name: str, version: str, caller: Caller, state: State) -> None:
     """Delete one exact job version from its infrastructure and the registry."""
     state.jobs.delete_job(caller, name, version)
+
+
+WaitQuery = Query(
+    True,
+    description="block until the deployment is done (upstream behaviour); false returns its id at once",
+)
+
+
+def _redeploy(
+    state: State, caller: Caller, name: str, version: str, kind: DeploymentKind, wait: bool
+) -> DeploymentDto:
+    deployment_id = state.deployments.redeploy(caller, name, version, kind)
+    if not wait:
+        return state.deployments.get(caller, deployment_id)
+    result = state.deployments.wait(deployment_id, timeout=state.settings.redeploy_wait_timeout)
+    if result.status == DeploymentStatus.FAILED:
+        raise DeploymentError(f"{kind} of job {result.job_name} v{result.job_version} failed: {result.error}")
+    return result
+
+
+@router.post("/job/{name}/{version}/redeploy", response_model=DeploymentDto)
+def redeploy(name: str, version: str, caller: Caller, state: State, wait: bool = WaitQuery) -> DeploymentDto:
+    """Rebuild and provision a job from its stored manifest; the target gives back its secrets."""
+    return _redeploy(state, caller, name, version, DeploymentKind.REDEPLOY, wait)
+
+
+@router.post("/job/{name}/{version}/reprovision", response_model=DeploymentDto)
+def reprovision(
+    name: str, version: str, caller: Caller, state: State, wait: bool = WaitQuery
+) -> DeploymentDto:
+    """Provision the running artifact of a job again (e.g. after a replica change), no rebuild."""
+    return _redeploy(state, caller, name, version, DeploymentKind.REPROVISION, wait)
+
+
+@router.put("/job/{name}/{version}/manifest")
+def update_manifest(name: str, version: str, body: ManifestBody, caller: Caller, state: State) -> None:
+    """Store an edited manifest; it takes effect at the next redeploy."""
+    state.jobs.update_manifest(caller, name, version, body.manifest_yaml)
 
 
 @router.get("/job/{name}/{version}/logs", response_model=LogsResponse)

@@ -114,6 +114,8 @@ class Deployment(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     status: Mapped[str] = mapped_column(String(16), index=True)  # in_progress | done | failed
+    # deploy | redeploy (rebuild from the stored manifest) | reprovision (the running artifact)
+    kind: Mapped[str] = mapped_column(String(16), default="deploy", server_default="deploy")
     create_time: Mapped[datetime] = mapped_column(default=now)
     update_time: Mapped[datetime] = mapped_column(default=now, index=True)
     manifest_yaml: Mapped[str] = mapped_column(Text, default="")
@@ -132,7 +134,8 @@ class Deployment(Base):
     heartbeat_time: Mapped[datetime | None] = mapped_column()
     subject_id: Mapped[str | None] = mapped_column(String(36))  # the deployer's auth subject
     secrets_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)  # cleared when finished
-    build_context: Mapped[bytes | None] = mapped_column(LargeBinary)  # cleared when finished
+    # the uploaded source; kept on the deployment a job runs from (for redeploys), else cleared
+    build_context: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class User(Base):

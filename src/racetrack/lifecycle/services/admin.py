@@ -27,6 +27,7 @@ from racetrack.lifecycle.db.models import (
     PublicEndpointRequest,
     User,
 )
+from racetrack.lifecycle.services import audit
 from racetrack.lifecycle.services.auth import AuthService, Subject
 from racetrack.lifecycle.services.maintenance import is_maintenance_mode, set_maintenance_mode
 from racetrack.lifecycle.services.permissions import check_staff, grant, normalise_endpoint, parse_scope
@@ -111,13 +112,25 @@ class AdminService:
                 raise NotFoundError(f"user {username} does not exist")
             if caller.user_id == user.id and (is_active is False or is_staff is False):
                 raise InvalidInputError("you cannot deactivate or remove staff status from your own account")
+            changes: list[str] = []
             if password is not None:
                 validate_password(password, user.username)
                 user.password_hash = PasswordHasher().hash(password)
-            if is_active is not None:
+                changes.append("password reset")
+            if is_active is not None and is_active != user.is_active:
                 user.is_active = is_active
-            if is_staff is not None:
+                changes.append("activated" if is_active else "deactivated")
+            if is_staff is not None and is_staff != user.is_staff:
                 user.is_staff = is_staff
+                changes.append("made staff" if is_staff else "removed from staff")
+            if changes:
+                audit.record(
+                    session,
+                    audit.AuditEvent.USER_CHANGED,
+                    executor=caller.username,
+                    subject=user.username,
+                    properties={"changes": changes},
+                )
             info = UserInfo(user.username, user.is_active, user.is_staff)
         logger.info(
             "user updated",
@@ -192,7 +205,18 @@ class AdminService:
                     if job is None:
                         raise InvalidInputError(f"job {job_family} v{job_version} does not exist")
                     job_id = job.id
-            grant(session, subject_id, granted, family_id=family_id, job_id=job_id, endpoint=endpoint)
+            if grant(session, subject_id, granted, family_id=family_id, job_id=job_id, endpoint=endpoint):
+                audit.record_permission(
+                    session,
+                    True,
+                    executor=caller.username,
+                    subject_type=kind.value,
+                    subject=subject,
+                    scope=granted.value,
+                    job_family=job_family,
+                    job_version=job_version,
+                    endpoint=endpoint,
+                )
             row = session.scalars(
                 select(AuthResourcePermission).where(
                     AuthResourcePermission.subject_id == subject_id,
@@ -212,7 +236,19 @@ class AdminService:
             row = session.get(AuthResourcePermission, permission_id)
             if row is None:
                 raise NotFoundError(f"permission {permission_id} does not exist")
+            info = self._describe(session, row)
             session.delete(row)
+            audit.record_permission(
+                session,
+                False,
+                executor=caller.username,
+                subject_type=info.subject_type,
+                subject=info.subject,
+                scope=info.scope,
+                job_family=info.job_family,
+                job_version=info.job_version,
+                endpoint=info.endpoint,
+            )
         logger.info("permission revoked", permission=permission_id, by=caller.username)
 
     def _subject_id(self, session: Session, kind: SubjectType, name: str) -> str:
@@ -281,10 +317,20 @@ class AdminService:
             request = session.get(PublicEndpointRequest, request_id)
             if request is None:
                 raise NotFoundError(f"public endpoint request {request_id} does not exist")
+            changed = request.active != active
             request.active = active
             job = session.get(Job, request.job_id)
             assert job is not None
             info = _public(request, job)
+            if changed:
+                audit.record(
+                    session,
+                    audit.AuditEvent.PUBLIC_ENDPOINT_CHANGED,
+                    executor=caller.username,
+                    job_name=job.name,
+                    job_version=job.version,
+                    properties={"endpoint": request.endpoint, "active": active},
+                )
         logger.info(
             "public endpoint " + ("activated" if active else "deactivated"),
             job=f"{info.job_name} v{info.job_version}",
@@ -303,6 +349,13 @@ class AdminService:
     def set_maintenance_mode(self, caller: Subject, enabled: bool) -> bool:
         check_staff(caller)
         with self._db.session() as session:
+            if is_maintenance_mode(session) != enabled:
+                audit.record(
+                    session,
+                    audit.AuditEvent.MAINTENANCE_MODE_CHANGED,
+                    executor=caller.username,
+                    properties={"enabled": enabled},
+                )
             set_maintenance_mode(session, enabled)
         logger.warning("maintenance mode " + ("on" if enabled else "off"), by=caller.username)
         return enabled

@@ -1,4 +1,5 @@
-"""The activity record: who deployed, redeployed or deleted which job, and failed deployments."""
+"""The activity record: who deployed, redeployed or deleted which job, failed deployments, and
+who changed permissions, accounts, ESCs, public endpoints and maintenance mode."""
 
 from __future__ import annotations
 
@@ -30,6 +31,67 @@ class AuditEvent(StrEnum):
     DEPLOYMENT_FAILED = "deployment_failed"
     PLUGIN_INSTALLED = "plugin_installed"
     PLUGIN_UNINSTALLED = "plugin_uninstalled"
+    PERMISSION_GRANTED = "permission_granted"
+    PERMISSION_REVOKED = "permission_revoked"
+    USER_REGISTERED = "user_registered"
+    USER_CHANGED = "user_changed"
+    ESC_CREATED = "esc_created"
+    ESC_CHANGED = "esc_changed"
+    PUBLIC_ENDPOINT_CHANGED = "public_endpoint_changed"
+    MAINTENANCE_MODE_CHANGED = "maintenance_mode_changed"
+
+
+# Events about jobs and plugins, shown to every user; the others are administration events.
+PUBLIC_EVENTS = (
+    AuditEvent.JOB_DEPLOYED,
+    AuditEvent.JOB_REDEPLOYED,
+    AuditEvent.JOB_DELETED,
+    AuditEvent.JOB_MOVED,
+    AuditEvent.DEPLOYMENT_FAILED,
+    AuditEvent.PLUGIN_INSTALLED,
+    AuditEvent.PLUGIN_UNINSTALLED,
+    AuditEvent.PUBLIC_ENDPOINT_CHANGED,
+)
+
+
+def resource_text(job_family: str | None, job_version: str | None, endpoint: str | None) -> str:
+    """What a grant covers, in words: "all jobs", "job family F", "endpoint /x of job F 1.0.0"."""
+    if job_family is None:
+        target = "all jobs"
+    elif job_version is None:
+        target = f"job family {job_family}"
+    else:
+        target = f"job {job_family} {job_version}"
+    return f"endpoint {endpoint} of {target}" if endpoint else target
+
+
+def record_permission(
+    session: Session,
+    granted: bool,
+    *,
+    executor: str | None,
+    subject_type: str,
+    subject: str,
+    scope: str,
+    job_family: str | None = None,
+    job_version: str | None = None,
+    endpoint: str | None = None,
+) -> None:
+    """A grant given or taken back; the job fields are set so the job's activity shows it."""
+    record(
+        session,
+        AuditEvent.PERMISSION_GRANTED if granted else AuditEvent.PERMISSION_REVOKED,
+        executor=executor,
+        subject=subject if subject_type == "user" else None,
+        job_name=job_family,
+        job_version=job_version,
+        properties={
+            "subject_type": subject_type,
+            "subject": subject,
+            "scope": scope,
+            "resource": resource_text(job_family, job_version, endpoint),
+        },
+    )
 
 
 def record(
@@ -72,6 +134,28 @@ def explain(event: AuditLogEvent) -> str:
             verb = event.event_type.removeprefix("plugin_")
             plugin = f"{properties.get('plugin_name')} {properties.get('plugin_version')}"
             return f"Plugin {plugin} {verb} by {executor}"
+        case AuditEvent.PERMISSION_GRANTED | AuditEvent.PERMISSION_REVOKED:
+            direction = "granted to" if event.event_type == AuditEvent.PERMISSION_GRANTED else "revoked from"
+            who = f"{str(properties.get('subject_type', '')).replace('_', ' ')} {properties.get('subject')}"
+            return (
+                f"Permission {properties.get('scope')} on {properties.get('resource')} "
+                f"{direction} {who} by {executor}"
+            )
+        case AuditEvent.USER_REGISTERED:
+            return f"User {event.username_subject} registered"
+        case AuditEvent.USER_CHANGED:
+            changes = ", ".join(properties.get("changes") or ["changed"])
+            return f"User {event.username_subject} {changes} by {executor}"
+        case AuditEvent.ESC_CREATED:
+            return f"ESC {properties.get('esc_name')} ({properties.get('esc_id')}) created by {executor}"
+        case AuditEvent.ESC_CHANGED:
+            changes = ", ".join(properties.get("changes") or ["changed"])
+            return f"ESC {properties.get('esc_name')} ({properties.get('esc_id')}) {changes} by {executor}"
+        case AuditEvent.PUBLIC_ENDPOINT_CHANGED:
+            state = "activated" if properties.get("active") else "deactivated"
+            return f"Public endpoint {properties.get('endpoint')} of job {job} {state} by {executor}"
+        case AuditEvent.MAINTENANCE_MODE_CHANGED:
+            return f"Maintenance mode turned {'on' if properties.get('enabled') else 'off'} by {executor}"
     return f"{event.event_type} by {executor}"
 
 
@@ -86,6 +170,9 @@ class EventFilter:
     job_version: str | None = None
     related_to: str | None = None  # a username: events it executed or that concern it
     only_related: bool = False
+    # Administration events (accounts, ESCs, grants, maintenance) are shown to staff; others
+    # see only those they executed or that concern them.
+    staff: bool = True
 
 
 def username_of(subject: Subject, auth_required: bool) -> str | None:
@@ -138,6 +225,16 @@ def list_events(db: Database, criteria: EventFilter, limit: int = EVENTS_LIMIT) 
                 AuditLogEvent.username_subject == criteria.related_to,
             )
         )
+    if not criteria.staff:
+        own = (
+            [
+                AuditLogEvent.username_executor == criteria.related_to,
+                AuditLogEvent.username_subject == criteria.related_to,
+            ]
+            if criteria.related_to
+            else []
+        )
+        query = query.where(or_(AuditLogEvent.event_type.in_(PUBLIC_EVENTS), *own))
     query = query.order_by(AuditLogEvent.timestamp.desc(), AuditLogEvent.id.desc()).limit(limit)
     now = time.time()
     with db.session(readonly=True) as session:

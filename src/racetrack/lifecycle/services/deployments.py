@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -31,7 +32,7 @@ from racetrack.lifecycle.metrics import LifecycleMetrics
 from racetrack.lifecycle.schemas import DeployBody, DeploymentDto, deployment_dto, job_dto
 from racetrack.lifecycle.services.auth import Subject
 from racetrack.lifecycle.services.crypto import Cipher
-from racetrack.lifecycle.services.jobs import job_lock_name, ongoing_deployment
+from racetrack.lifecycle.services.jobs import find_job, job_lock_name, ongoing_deployment
 from racetrack.lifecycle.services.maintenance import ensure_not_in_maintenance
 from racetrack.lifecycle.services.permissions import Scope, check
 from racetrack.lifecycle.settings import LifecycleSettings
@@ -43,6 +44,12 @@ class DeploymentStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     DONE = "done"
     FAILED = "failed"
+
+
+class DeploymentKind(StrEnum):
+    DEPLOY = "deploy"
+    REDEPLOY = "redeploy"  # rebuild from the stored manifest and source, secrets from the target
+    REPROVISION = "reprovision"  # provision the running artifact again, secrets from the target
 
 
 def decode_build_context(encoded: str | None, max_bytes: int) -> bytes | None:
@@ -143,6 +150,60 @@ class DeploymentService:
             deployment_id = deployment.id
         self._wake_worker()
         return deployment_id
+
+    def redeploy(self, subject: Subject, name: str, version: str, kind: DeploymentKind) -> str:
+        """Queue a redeploy or reprovision of a deployed job; returns the deployment id.
+
+        Uses the stored manifest (with any edits) and the job's current target; the secrets
+        come back from the target when the pipeline runs, so the caller needs only
+        ``deploy_job`` on the job, not the secrets. Grants nothing new.
+
+        Raises:
+            NotFoundError (404), MaintenanceModeError (503), ConflictError (409),
+            AccessDenied (401).
+        """
+        if kind == DeploymentKind.DEPLOY:
+            raise ValueError("a redeploy is either a redeploy or a reprovision")
+        with self._db.session() as session:
+            ensure_not_in_maintenance(session)
+            job = find_job(session, name, version)
+            name, version = job.name, job.version
+            check(subject, Scope.DEPLOY_JOB, name, version)
+            self._db.lock(session, job_lock_name(name, version))
+            self._refuse_concurrent(session, name, version)
+            source = session.get(Deployment, job.deployment_id) if job.deployment_id else None
+            deployment = Deployment(
+                status=DeploymentStatus.IN_PROGRESS,
+                kind=kind,
+                manifest_yaml=job.manifest_yaml,
+                job_name=name,
+                job_version=version,
+                deployed_by=subject.username,
+                infrastructure_target=job.infrastructure_target,
+                force=True,
+                owner=self._instance_id,
+                subject_id=subject.subject_id,
+                build_context=source.build_context
+                if source is not None and kind == DeploymentKind.REDEPLOY
+                else None,
+            )
+            session.add(deployment)
+            session.flush()
+            deployment_id = deployment.id
+        self._wake_worker()
+        return deployment_id
+
+    def wait(self, deployment_id: str, timeout: float, poll_interval: float = 0.2) -> DeploymentDto:
+        """Block until the deployment is done or failed (or ``timeout`` passes); its final state."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._db.session(readonly=True) as session:
+                deployment = session.get(Deployment, deployment_id)
+                if deployment is None:
+                    raise NotFoundError(f"deployment {deployment_id} was not found")
+                if deployment.status != DeploymentStatus.IN_PROGRESS or time.monotonic() >= deadline:
+                    return deployment_dto(deployment)
+            time.sleep(poll_interval)
 
     @staticmethod
     def _refuse_concurrent(session: Session, name: str, version: str) -> None:

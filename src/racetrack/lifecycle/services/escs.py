@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from racetrack.core.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from racetrack.lifecycle.db import Database
 from racetrack.lifecycle.db.models import AuthSubject, Esc
+from racetrack.lifecycle.services import audit
 from racetrack.lifecycle.services.auth import AuthService, Subject, SubjectKind
 from racetrack.lifecycle.services.permissions import check_staff
 
@@ -55,6 +56,12 @@ class EscService:
             session.flush()
             token = self._auth.issue_token(session, subject, SubjectKind.ESC)
             info = EscInfo(esc.id, esc.name, token)
+            audit.record(
+                session,
+                audit.AuditEvent.ESC_CREATED,
+                executor=caller.username,
+                properties={"esc_id": esc.id, "esc_name": esc.name},
+            )
         logger.info("ESC created", esc=info.id, name=info.name, by=caller.username)
         return info
 
@@ -95,14 +102,30 @@ class EscService:
         check_staff(caller)
         with self._db.session() as session:
             subject = self._subject(session, esc_id)
-            if active is not None:
+            changes: list[str] = []
+            if active is not None and active != subject.active:
                 subject.active = active
+                changes.append("activated" if active else "deactivated")
             if expiry_time is not _UNCHANGED:
-                subject.expiry_time = _from_timestamp(expiry_time)
+                expiry = _from_timestamp(expiry_time)
+                if _to_timestamp(expiry) != _to_timestamp(subject.expiry_time):
+                    subject.expiry_time = expiry
+                    changes.append(
+                        f"set to expire at {expiry.strftime('%Y-%m-%d %H:%M:%S')} UTC"
+                        if expiry
+                        else "set never to expire"
+                    )
             session.flush()
             esc = session.get(Esc, esc_id)
             assert esc is not None
             info = EscInfo(esc.id, esc.name, None, subject.active, _to_timestamp(subject.expiry_time))
+            if changes:
+                audit.record(
+                    session,
+                    audit.AuditEvent.ESC_CHANGED,
+                    executor=caller.username,
+                    properties={"esc_id": esc.id, "esc_name": esc.name, "changes": changes},
+                )
         logger.info(
             "ESC access changed",
             esc=esc_id,

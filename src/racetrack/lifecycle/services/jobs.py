@@ -11,7 +11,13 @@ from loguru import logger
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from racetrack.core.errors import AuthenticationError, ConflictError, NotFoundError, RacetrackError
+from racetrack.core.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    RacetrackError,
+)
 from racetrack.core.semver import is_version_alias, resolve_job_version
 from racetrack.lifecycle.db import Database
 from racetrack.lifecycle.db.models import (
@@ -28,6 +34,7 @@ from racetrack.lifecycle.services.auth import ANONYMOUS, AuthService, Subject
 from racetrack.lifecycle.services.maintenance import ensure_not_in_maintenance
 from racetrack.lifecycle.services.permissions import Scope, allowed, check, normalise_endpoint
 from racetrack.lifecycle.settings import LifecycleSettings
+from racetrack.manifest import parse_manifest_yaml
 from racetrack.plugins.engine import PluginEngine
 from racetrack.plugins.interfaces import InfrastructureTarget, JobRecord, JobStatus
 
@@ -213,6 +220,27 @@ class JobService:
             session.delete(job)
         logger.info("job deleted", job=name, version=version, by=subject.username)
         self._plugins.notify("post_job_delete", job=record, username_executor=subject.username)
+
+    def update_manifest(self, subject: Subject, name: str, version: str, manifest_yaml: str) -> None:
+        """Store an edited manifest (validated; name and version must stay) for the next redeploy.
+
+        Raises InvalidInputError (400) naming the field, NotFoundError, MaintenanceModeError.
+        """
+        with self._db.session() as session:
+            ensure_not_in_maintenance(session)
+            manifest = parse_manifest_yaml(manifest_yaml)
+            job = session.scalars(select(Job).where(Job.name == name, Job.version == version)).first()
+            if job is None:
+                raise NotFoundError(f"job {name} v{version} was not found")
+            check(subject, Scope.DEPLOY_JOB, name, version)
+            if (manifest.name, manifest.version) != (name, version):
+                raise InvalidInputError(
+                    f"the manifest's name and version must stay {name} and {version} "
+                    f"(got {manifest.name} and {manifest.version}); deploy a new version instead"
+                )
+            job.manifest_yaml = manifest_yaml
+            job.update_time = now()
+        logger.info("job manifest edited", job=name, version=version, by=subject.username)
 
     @staticmethod
     def _refuse_when_deploying(session: Session, name: str, version: str) -> None:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from racetrack.core.errors import InvalidInputError, PermissionDeniedError
 from racetrack.lifecycle.db import Database
 from racetrack.lifecycle.db.models import AuthResourcePermission, AuthSubject, Esc, JobFamily
+from racetrack.lifecycle.services import audit
 from racetrack.lifecycle.services.auth import NEW_USER_SCOPES, AuthService, Grant, Subject, SubjectKind
 
 
@@ -140,6 +141,15 @@ def check(
     )
 
 
+def is_staff(subject: Subject) -> bool:
+    """Whether ``subject`` may do staff-only operations (see check_staff)."""
+    try:
+        check_staff(subject)
+    except PermissionDeniedError:
+        return False
+    return True
+
+
 def check_staff(subject: Subject) -> None:
     """Staff-only operations: an active staff user, or a subject holding ``call_admin_api``.
 
@@ -173,7 +183,16 @@ class PermissionService:
                 subject = AuthSubject(esc_id=esc.id)
                 session.add(subject)
                 session.flush()
-            grant(session, subject.id, granted, family_id=family.id)
+            if grant(session, subject.id, granted, family_id=family.id):
+                audit.record_permission(
+                    session,
+                    True,
+                    executor=caller.username,
+                    subject_type="esc",
+                    subject=esc.id,
+                    scope=granted.value,
+                    job_family=family.name,
+                )
         logger.info("ESC granted", esc=esc_id, family=family_name, scope=scope, by=caller.username)
 
     def allow_family(self, caller: Subject, source: str, target: str, scope: str) -> None:
@@ -184,7 +203,16 @@ class PermissionService:
             source_family = _family(session, source)
             target_family = _family(session, target)
             subject = self._auth.family_subject(session, source_family)
-            grant(session, subject.id, granted, family_id=target_family.id)
+            if grant(session, subject.id, granted, family_id=target_family.id):
+                audit.record_permission(
+                    session,
+                    True,
+                    executor=caller.username,
+                    subject_type="job_family",
+                    subject=source_family.name,
+                    scope=granted.value,
+                    job_family=target_family.name,
+                )
         logger.info("job family granted", source=source, target=target, scope=scope, by=caller.username)
 
 

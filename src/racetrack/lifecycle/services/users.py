@@ -25,6 +25,7 @@ from racetrack.core.errors import (
 )
 from racetrack.lifecycle.db import Database
 from racetrack.lifecycle.db.models import AuthResourcePermission, AuthToken, Setting, User, now
+from racetrack.lifecycle.services import audit
 from racetrack.lifecycle.services.auth import AuthService, Subject, SubjectKind
 from racetrack.lifecycle.services.permissions import Scope
 
@@ -208,6 +209,7 @@ class UserService:
                 # its subject (with the default grants) now; its first token at its first login,
                 # so "no token yet" tells a registration waiting for activation from a disabled account
                 self._auth.user_subject(session, user)
+                audit.record(session, audit.AuditEvent.USER_REGISTERED, executor=username, subject=username)
         except IntegrityError:  # registered by another request at the same moment
             raise taken from None
         logger.info("user registered (inactive)", username=username)

@@ -1,0 +1,58 @@
+"""``racetrack redeploy`` and ``racetrack reprovision``: run a deployed job again, no files needed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from racetrack.client.commands.jobs import JobNameArgument, job_path
+from racetrack.client.options import RemoteOption, cli_state
+
+ExactVersionOption = Annotated[
+    str,
+    typer.Option("--version", metavar="VERSION", help="Version of the job: exact, 'latest' or a wildcard."),
+]
+
+
+def redeploy(
+    ctx: typer.Context, name: JobNameArgument, version: ExactVersionOption, remote: RemoteOption = None
+) -> None:
+    """Rebuild a job from its stored manifest and provision it again.
+
+    The job's secrets come back from its infrastructure target, so anyone allowed to deploy
+    the job can rebuild it without the secret files. The running version keeps serving until
+    the new one passes its health checks.
+    """
+    _run(ctx, name, version, remote, "redeploy")
+
+
+def reprovision(
+    ctx: typer.Context, name: JobNameArgument, version: ExactVersionOption, remote: RemoteOption = None
+) -> None:
+    """Provision a job again from the artifact it runs, without rebuilding it."""
+    _run(ctx, name, version, remote, "reprovision")
+
+
+def _run(ctx: typer.Context, name: str, version: str, remote: str | None, operation: str) -> None:
+    from racetrack.client.progress import wait_for_deployment
+    from racetrack.client.session import open_session
+
+    state = cli_state(ctx)
+    out = state.out
+    session = open_session(state, remote)
+    response = session.client.post(job_path(name, version, operation) + "?wait=false")
+    deployment_id = str(response["id"])
+    exact = str(response.get("job_version") or version)
+    out.info(f"{operation} of job {name} v{exact} requested: {deployment_id}")
+    try:
+        deployment = wait_for_deployment(session.client, deployment_id, out)
+    except KeyboardInterrupt:
+        out.warning(
+            f"stopped following deployment {deployment_id}; it goes on on the server "
+            "(check it with: racetrack deployments)"
+        )
+        raise typer.Exit(130) from None
+    pub_url = (deployment.get("job") or {}).get("pub_url")
+    done = "redeployed" if operation == "redeploy" else "reprovisioned"
+    out.notice(f'Job "{name}" v{exact} has been {done}.' + (f" Check out {pub_url}" if pub_url else ""))
