@@ -4,6 +4,7 @@ PUB, maintenance mode. Each runs the CLI as a user does against a real ``racetra
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 import uuid
 from pathlib import Path
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.e2e
 
 PROBE_SOURCE = '''
 import hashlib
+import json
 import os
 
 
@@ -176,3 +178,39 @@ def test_maintenance_mode_refuses_changes_keeps_job_calls_and_shows_in_info(
     assert "Maintenance mode is on" in info.stdout + info.stderr
     assert call.status_code == 200 and call.json() == 42, call.text
     assert httpx.get(f"{server.pub}/job/adder/latest/health", timeout=30).status_code == 200
+
+
+def _status_within(url: str, token: str, wanted: int, seconds: float = 5) -> int:
+    """Call until PUB answers ``wanted`` (its auth cache may hold the old answer briefly)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        status = httpx.post(
+            url, json={"numbers": [1, 2]}, headers={"X-Racetrack-Auth": token}, timeout=30
+        ).status_code
+        if status == wanted or time.monotonic() > deadline:
+            return status
+        time.sleep(0.1)
+
+
+def test_esc_is_created_granted_listed_expired_and_revoked_from_the_cli(cli: Cli, server: Server) -> None:
+    cli("deploy", str(SAMPLES / "python-class"), "--force")
+    name = f"billing-{uuid.uuid4().hex[:6]}"
+    esc = json.loads(cli("admin", "escs", "create", name, "-o", "json").stdout)
+    url = f"{server.pub}/job/adder/latest/api/v1/perform"
+    assert esc["token"].startswith("rt_e_")
+    assert _status_within(url, esc["token"], 401, seconds=0) == 401
+
+    cli("admin", "escs", "grant", esc["id"], "adder")
+    assert _status_within(url, esc["token"], 200) == 200
+    listed = cli("admin", "escs", "list").stdout
+    assert any(line.split() == [esc["id"], name, "yes", "never"] for line in listed.splitlines())
+    assert cli("admin", "escs", "token", esc["id"]).stdout.strip() == esc["token"]
+    expire = cli("admin", "escs", "expire", esc["id"], "--at", "2099-01-31")
+    assert "expires: 2099-01-31 00:00:00 UTC" in expire.stdout
+
+    cli("admin", "escs", "deactivate", esc["id"])
+    assert _status_within(url, esc["token"], 401) == 401
+    activity = cli("activity").stdout
+    assert f"ESC {name} ({esc['id']}) deactivated by admin" in activity
+    bad = cli("admin", "escs", "expire", esc["id"], "--at", "next tuesday", check=False)
+    assert bad.returncode != 0 and "not an ISO date" in bad.stderr

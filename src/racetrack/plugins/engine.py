@@ -83,6 +83,8 @@ class PluginEngine:
         self._contexts: dict[str, PluginContext] = {}
         self._job_types: dict[str, JobType] = {}
         self._targets: dict[str, InfrastructureTarget] = {}
+        self._job_type_providers: dict[str, str] = {}  # "name:version" -> plugin name
+        self._target_providers: dict[str, str] = {}  # target name -> plugin name
         for name, plugin in [*self._entry_point_plugins(), *((plugin_name(p), p) for p in extra_plugins)]:
             self._register_plugin(name, plugin)
         self._collect_job_types()
@@ -156,6 +158,7 @@ class PluginEngine:
                     "job type registered twice; the later plugin wins", job_type=key, plugin=plugin
                 )
             self._job_types[key] = job_type
+            self._job_type_providers[key] = plugin
 
         self._call_registry_hook("racetrack_job_types", register)
 
@@ -170,6 +173,7 @@ class PluginEngine:
                     "target registered twice; the later plugin wins", target=target.name, plugin=plugin
                 )
             self._targets[target.name] = target
+            self._target_providers[target.name] = plugin
 
         self._call_registry_hook("racetrack_infrastructure_targets", register)
 
@@ -187,6 +191,18 @@ class PluginEngine:
     def context(self, name: str) -> PluginContext:
         """The context handed to plugin ``name``."""
         return self._contexts[name]
+
+    def plugin(self, name: str) -> object:
+        """The registered plugin object (or module) named ``name``."""
+        return self._manager.get_plugin(name)
+
+    def job_type_providers(self) -> dict[str, str]:
+        """Installed job types (``name:version``) mapped to the plugin that registered each."""
+        return dict(self._job_type_providers)
+
+    def target_providers(self) -> dict[str, str]:
+        """Installed infrastructure targets mapped to the plugin that registered each."""
+        return dict(self._target_providers)
 
     def job_types(self) -> dict[str, JobType]:
         """Installed job types keyed ``name:version``."""

@@ -1,4 +1,4 @@
-"""``racetrack admin ...``: users, permissions, public endpoints and maintenance mode (staff)."""
+"""``racetrack admin ...``: users, ESCs, permissions, public endpoints and maintenance (staff)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,18 @@ from racetrack.client.options import RemoteOption, cli_state
 
 admin_app = typer.Typer(
     name="admin",
-    help="Administer a Racetrack (staff only): users, permissions, public endpoints, maintenance.",
+    help="Administer a Racetrack (staff only): users, ESCs, permissions, public endpoints, maintenance.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 users_app = typer.Typer(
     name="users", help="List and change user accounts.", no_args_is_help=True, rich_markup_mode=None
+)
+escs_app = typer.Typer(
+    name="escs",
+    help="External service consumers: services that call jobs with their own token.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 permissions_app = typer.Typer(
     name="permissions",
@@ -37,7 +43,7 @@ maintenance_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-for _sub in (users_app, permissions_app, public_app, maintenance_app):
+for _sub in (users_app, escs_app, permissions_app, public_app, maintenance_app):
     admin_app.add_typer(_sub)
 
 UsernameArgument = Annotated[str, typer.Argument(metavar="USERNAME", help="The user's name.")]
@@ -133,6 +139,142 @@ def set_staff(
     _update_user(ctx, remote, username, is_staff=not no)
     state = "no longer" if no else "now"
     cli_state(ctx).out.notice(f'User "{username}" is {state} a staff member')
+
+
+# -- ESCs -----------------------------------------------------------------------------------------
+
+EscIdArgument = Annotated[str, typer.Argument(metavar="ESC_ID", help="The ESC's id (see escs list).")]
+
+
+def _expiry(value: int | None) -> str:
+    if value is None:
+        return "never"
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@escs_app.command("list")
+def list_escs(ctx: typer.Context, output: OutputOption = Format.table, remote: RemoteOption = None) -> None:
+    """List ESCs with whether their access is active and when it expires."""
+    _list(
+        ctx,
+        remote,
+        "escs",
+        {},
+        output,
+        "ESCs",
+        ["ID", "NAME", "ACTIVE", "EXPIRES"],
+        lambda esc: [
+            str(esc["id"]),
+            str(esc["name"]),
+            _yes(esc.get("active", True)),
+            _expiry(esc.get("expiry_time")),
+        ],
+    )
+
+
+@escs_app.command("create")
+def create_esc(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="What the consumer is, e.g. billing-service.")],
+    output: OutputOption = Format.table,
+    remote: RemoteOption = None,
+) -> None:
+    """Create an ESC and print its token (give it to the service; grant it scopes next)."""
+    esc = _request(ctx, remote, "POST", "escs", {"name": name}) or {}
+    if output is Format.json:
+        _print_json(ctx, esc)
+        return
+    out = cli_state(ctx).out
+    out.notice(f'ESC "{esc.get("name")}" created with id {esc.get("id")}')
+    out.data(str(esc.get("token", "")))
+    out.info(f"let it call a job family with: racetrack admin escs grant {esc.get('id')} FAMILY")
+
+
+@escs_app.command("token")
+def esc_token(ctx: typer.Context, esc_id: EscIdArgument, remote: RemoteOption = None) -> None:
+    """Print an ESC's token."""
+    body = _request(ctx, remote, "GET", f"auth/token/esc/{quote(esc_id, safe='')}") or {}
+    cli_state(ctx).out.data(str(body.get("token", "")))
+
+
+def _update_esc(ctx: typer.Context, remote: str | None, esc_id: str, **changes: Any) -> dict[str, Any]:
+    esc: dict[str, Any] = _request(ctx, remote, "PATCH", f"escs/{quote(esc_id, safe='')}", changes) or {}
+    return esc
+
+
+@escs_app.command("activate")
+def activate_esc(ctx: typer.Context, esc_id: EscIdArgument, remote: RemoteOption = None) -> None:
+    """Restore an ESC's access: its token is accepted again."""
+    esc = _update_esc(ctx, remote, esc_id, active=True)
+    cli_state(ctx).out.notice(f'ESC "{esc.get("name", esc_id)}" ({esc_id}) has been activated')
+
+
+@escs_app.command("deactivate")
+def deactivate_esc(ctx: typer.Context, esc_id: EscIdArgument, remote: RemoteOption = None) -> None:
+    """Revoke an ESC's access: its token is refused (PUB within seconds)."""
+    esc = _update_esc(ctx, remote, esc_id, active=False)
+    cli_state(ctx).out.notice(f'ESC "{esc.get("name", esc_id)}" ({esc_id}) has been deactivated')
+
+
+@escs_app.command("expire")
+def expire_esc(
+    ctx: typer.Context,
+    esc_id: EscIdArgument,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            metavar="WHEN",
+            help="ISO date or date-time (UTC unless it names a zone), e.g. 2027-01-31 or 2027-01-31T18:00.",
+        ),
+    ] = None,
+    never: Annotated[bool, typer.Option("--never", help="Remove the expiry.")] = False,
+    remote: RemoteOption = None,
+) -> None:
+    """Set when an ESC's access ends, or with --never remove the end."""
+    from racetrack.client.errors import ClientError
+
+    if never == (at is not None):
+        raise ClientError("give either --at WHEN or --never")
+    expiry_time = None if never else _parse_moment(str(at))
+    esc = _update_esc(ctx, remote, esc_id, expiry_time=expiry_time)
+    cli_state(ctx).out.notice(
+        f'ESC "{esc.get("name", esc_id)}" ({esc_id}) expires: {_expiry(esc.get("expiry_time"))}'
+    )
+
+
+def _parse_moment(text: str) -> int:
+    from datetime import UTC, datetime
+
+    from racetrack.client.errors import ClientError
+
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ClientError(
+            f"--at {text!r} is not an ISO date or date-time; expected e.g. 2027-01-31 or 2027-01-31T18:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+@escs_app.command("grant")
+def grant_esc(
+    ctx: typer.Context,
+    esc_id: EscIdArgument,
+    family: Annotated[str, typer.Argument(metavar="FAMILY", help="The job family (job name) it may use.")],
+    scope: Annotated[str, typer.Option("--scope", metavar="SCOPE", help="The scope to grant.")] = "call_job",
+    remote: RemoteOption = None,
+) -> None:
+    """Let an ESC use every version of a job family (call_job unless --scope says otherwise)."""
+    path = (
+        f"auth/allow/esc/{quote(esc_id, safe='')}/job/{quote(family, safe='')}/scope/{quote(scope, safe='')}"
+    )
+    _request(ctx, remote, "POST", path)
+    cli_state(ctx).out.notice(f'ESC {esc_id} may now {scope} on job family "{family}"')
 
 
 # -- permissions --------------------------------------------------------------------------------

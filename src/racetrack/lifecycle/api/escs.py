@@ -35,14 +35,22 @@ class EscDto(BaseModel):
     name: str
 
 
+class EscListedDto(EscDto):
+    active: bool
+    expiry_time: int | None  # unix seconds; null: never expires
+
+
 class CreatedEscDto(EscDto):
     token: str
 
 
-@router.get("", response_model=list[EscDto])
-def list_escs(caller: Caller, state: State) -> list[EscDto]:
-    """Every ESC (``{id, name}``)."""
-    return [EscDto(id=esc.id, name=esc.name) for esc in EscService(state.db, state.auth).list(caller)]
+@router.get("", response_model=list[EscListedDto])
+def list_escs(caller: Caller, state: State) -> list[EscListedDto]:
+    """Every ESC (``{id, name, active, expiry_time}``), by name."""
+    return [
+        EscListedDto(id=esc.id, name=esc.name, active=esc.active, expiry_time=esc.expiry_time)
+        for esc in EscService(state.db, state.auth).list(caller)
+    ]
 
 
 @router.post("", response_model=CreatedEscDto)

@@ -68,8 +68,20 @@ class EscService:
     def list(self, caller: Subject) -> list[EscInfo]:
         check_staff(caller)
         with self._db.session(readonly=True) as session:
+            rows = session.execute(
+                select(Esc, AuthSubject)
+                .outerjoin(AuthSubject, AuthSubject.esc_id == Esc.id)
+                .order_by(Esc.name, Esc.id)
+            ).all()
             return [
-                EscInfo(esc.id, esc.name) for esc in session.scalars(select(Esc).order_by(Esc.name, Esc.id))
+                EscInfo(
+                    esc.id,
+                    esc.name,
+                    None,
+                    subject.active if subject is not None else False,
+                    _to_timestamp(subject.expiry_time) if subject is not None else None,
+                )
+                for esc, subject in rows
             ]
 
     def token(self, caller: Subject, esc_id: str) -> str:
