@@ -214,3 +214,17 @@ def test_esc_is_created_granted_listed_expired_and_revoked_from_the_cli(cli: Cli
     assert f"ESC {name} ({esc['id']}) deactivated by admin" in activity
     bad = cli("admin", "escs", "expire", esc["id"], "--at", "next tuesday", check=False)
     assert bad.returncode != 0 and "not an ISO date" in bad.stderr
+
+
+def test_deleted_job_goes_to_the_trash_and_its_version_stays_claimed(cli: Cli) -> None:
+    name = f"trash-{uuid.uuid4().hex[:6]}"
+    cli("deploy", str(SAMPLES / "python-class"), "-e", f"name={name}")
+    cli("delete", name, "--version", "0.0.2")
+
+    trash = cli("admin", "trash", "--job", name).stdout.splitlines()
+    again = cli("deploy", str(SAMPLES / "python-class"), "-e", f"name={name}", check=False)
+
+    assert trash[0].split()[:4] == ["JOB", "VERSION", "DEPLOYED", "BY"]
+    assert trash[1].split()[:4] == [name, "0.0.2", "admin", "running"]
+    assert again.returncode != 0
+    assert "has already been deployed and deleted" in again.stderr

@@ -107,8 +107,10 @@ class LifecycleSettings(BaseSettings):
     # A deployment in progress whose heartbeat is older than this many seconds was left by a
     # process that died: it is marked failed ("halted due to server restart").
     deployment_stale_after: float = Field(60.0, gt=0)
-    # Failed logins allowed per username and client address within login_attempts_window.
+    # Failed logins allowed per username (from any address) within login_attempts_window.
     login_attempts_limit: int = Field(5, ge=1)
+    # Failed logins allowed per client address (for any usernames) within login_attempts_window.
+    login_attempts_per_client_limit: int = Field(20, ge=1)
     # Seconds over which failed logins are counted.
     login_attempts_window: float = Field(60.0, gt=0)
     # Mark the auth cookie Secure (only sent over HTTPS).

@@ -94,7 +94,13 @@ class LifecycleState:
         metrics = LifecycleMetrics()
         auth = AuthService(db, cipher, internal_token)
         users = UserService(
-            db, auth, LoginRateLimiter(settings.login_attempts_limit, settings.login_attempts_window)
+            db,
+            auth,
+            LoginRateLimiter(
+                settings.login_attempts_limit,
+                settings.login_attempts_window,
+                settings.login_attempts_per_client_limit,
+            ),
         )
         pipeline = DeploymentPipeline(
             db=db,

@@ -13,6 +13,7 @@ from tests.integration.lifecycle.lifecycle_support import (
     TestClient,
     deploy,
     login,
+    manifest,
 )
 from tests.integration.lifecycle.test_lifecycle_permissions_api import grants_of, hdr, new_user
 
@@ -30,6 +31,11 @@ ADMIN_ENDPOINTS = [
     ("POST", "/public-endpoints/x/deactivate", None),
     ("GET", "/settings/maintenance", None),
     ("PUT", "/settings/maintenance", {"enabled": True}),
+    ("GET", "/trash", None),
+    ("GET", "/escs", None),
+    ("POST", "/escs", {"name": "billing"}),
+    ("PATCH", "/escs/x", {"active": False}),
+    ("GET", "/platform", None),
 ]
 
 
@@ -289,3 +295,21 @@ def test_maintenance_mode_blocks_deploy_and_delete(client: TestClient, auth: dic
     assert client.get(f"{API}/settings/maintenance", headers=auth).json() == {"enabled": False}
     assert client.delete(f"{API}/job/adder/0.0.1", headers=auth).status_code == 200
     assert deploy(client, auth, name="other")["status"] == "done"
+
+
+def test_deleted_jobs_are_listed_in_the_trash_for_staff(client: TestClient, auth: dict[str, str]) -> None:
+    deploy(client, auth)
+    deploy(client, auth, version="0.0.2")
+    assert client.delete(f"{API}/job/adder/0.0.1", headers=auth).status_code == 200
+
+    trash = client.get(f"{API}/trash", headers=auth).json()
+    by_name = client.get(f"{API}/trash", params={"job_name": "other"}, headers=auth).json()
+
+    assert [(row["name"], row["version"], row["deployed_by"]) for row in trash] == [
+        ("adder", "0.0.1", "admin")
+    ]
+    assert trash[0]["delete_time"] >= trash[0]["create_time"] > 0
+    assert "name: adder" in trash[0]["manifest_yaml"]
+    assert by_name == []
+    again = client.post(f"{API}/deploy", json={"manifest": manifest()}, headers=auth)
+    assert again.status_code == 409 and "already been deployed and deleted" in again.json()["error"]

@@ -107,6 +107,17 @@ def test_failed_logins_are_rate_limited_per_user_and_client(client: TestClient) 
     assert other_user.status_code == 401
 
 
+def test_failed_logins_from_one_address_for_many_users_are_rate_limited(client: TestClient) -> None:
+    for index in range(20):  # login_attempts_per_client_limit
+        response = client.post(f"{API}/users/login", json={"username": f"u{index}@x.org", "password": "x"})
+        assert response.status_code == 401
+    limited = client.post(f"{API}/users/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+    assert limited.status_code == 429
+    assert limited.json()["error"].startswith(
+        "too many failed login attempts from your address; try again in"
+    )
+
+
 def test_login_sets_the_auth_cookie_and_logout_deletes_it(client: TestClient) -> None:
     response = client.post(f"{API}/users/login", json={"username": "admin", "password": ADMIN_PASSWORD})
     cookie = response.headers["set-cookie"]

@@ -451,6 +451,39 @@ def _describe(request: dict[str, Any], request_id: str) -> str:
     return request_id
 
 
+# -- trash ----------------------------------------------------------------------------------------
+
+
+@admin_app.command("trash")
+def list_trash(
+    ctx: typer.Context,
+    job: Annotated[
+        str | None, typer.Option("--job", metavar="NAME", help="Only versions of this job.")
+    ] = None,
+    output: OutputOption = Format.table,
+    remote: RemoteOption = None,
+) -> None:
+    """List deleted job versions; their names and versions stay claimed (deploy --force reuses one)."""
+    from datetime import UTC, datetime
+
+    _list(
+        ctx,
+        remote,
+        "trash",
+        {"job_name": job} if job else {},
+        output,
+        "deleted jobs",
+        ["JOB", "VERSION", "DEPLOYED BY", "STATUS", "DELETED"],
+        lambda row: [
+            str(row["name"]),
+            str(row["version"]),
+            _cell(row.get("deployed_by")),
+            str(row["status"]),
+            datetime.fromtimestamp(row["delete_time"], UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        ],
+    )
+
+
 # -- maintenance ----------------------------------------------------------------------------------
 
 

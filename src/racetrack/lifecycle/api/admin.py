@@ -1,5 +1,5 @@
 """The administration API (staff or ``call_admin_api``): users, permissions, public endpoints,
-maintenance mode."""
+trash, maintenance mode."""
 
 from __future__ import annotations
 
@@ -53,6 +53,19 @@ class PublicEndpointDto(BaseModel):
 
 class MaintenanceDto(BaseModel):
     enabled: bool
+
+
+class TrashJobDto(BaseModel):
+    id: str
+    name: str
+    version: str
+    status: str
+    deployed_by: str | None
+    infrastructure_target: str | None
+    job_type_version: str | None
+    create_time: int
+    delete_time: int
+    manifest_yaml: str
 
 
 @router.get("/users", response_model=list[UserDto])
@@ -124,6 +137,12 @@ def activate_public_endpoint(request_id: str, caller: Caller, state: State) -> P
 def deactivate_public_endpoint(request_id: str, caller: Caller, state: State) -> PublicEndpointDto:
     """Withdraw an approval: calls need a token again."""
     return PublicEndpointDto(**asdict(_service(state).set_public_endpoint_active(caller, request_id, False)))
+
+
+@router.get("/trash", response_model=list[TrashJobDto])
+def list_trash(caller: Caller, state: State, job_name: str | None = None) -> list[TrashJobDto]:
+    """Deleted job versions (their names and versions stay claimed), newest deletion first."""
+    return [TrashJobDto(**asdict(row)) for row in _service(state).list_trash(caller, job_name or None)]
 
 
 @router.get("/settings/maintenance", response_model=MaintenanceDto)

@@ -25,8 +25,10 @@ from racetrack.lifecycle.db.models import (
     Job,
     JobFamily,
     PublicEndpointRequest,
+    TrashJob,
     User,
 )
+from racetrack.lifecycle.schemas import timestamp
 from racetrack.lifecycle.services import audit
 from racetrack.lifecycle.services.auth import AuthService, Subject
 from racetrack.lifecycle.services.maintenance import is_maintenance_mode, set_maintenance_mode
@@ -73,6 +75,22 @@ class PublicEndpointInfo:
     job_version: str
     endpoint: str
     active: bool
+
+
+@dataclass(frozen=True)
+class TrashInfo:
+    """A deleted job version; its name and version stay claimed (``--force`` overrides)."""
+
+    id: str
+    name: str
+    version: str
+    status: str
+    deployed_by: str | None
+    infrastructure_target: str | None
+    job_type_version: str | None
+    create_time: int
+    delete_time: int
+    manifest_yaml: str
 
 
 class AdminService:
@@ -338,6 +356,31 @@ class AdminService:
             by=caller.username,
         )
         return info
+
+    # -- trash ----------------------------------------------------------------------------------
+
+    def list_trash(self, caller: Subject, job_name: str | None = None) -> list[TrashInfo]:
+        """Deleted job versions, most recently deleted first."""
+        check_staff(caller)
+        with self._db.session(readonly=True) as session:
+            query = select(TrashJob).order_by(TrashJob.delete_time.desc(), TrashJob.name, TrashJob.version)
+            if job_name:
+                query = query.where(TrashJob.name == job_name)
+            return [
+                TrashInfo(
+                    id=row.id,
+                    name=row.name,
+                    version=row.version,
+                    status=row.status,
+                    deployed_by=row.deployed_by,
+                    infrastructure_target=row.infrastructure_target,
+                    job_type_version=row.job_type_version,
+                    create_time=timestamp(row.create_time) or 0,
+                    delete_time=timestamp(row.delete_time) or 0,
+                    manifest_yaml=row.manifest_yaml,
+                )
+                for row in session.scalars(query)
+            ]
 
     # -- maintenance ----------------------------------------------------------------------------
 

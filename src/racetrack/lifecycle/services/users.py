@@ -56,37 +56,68 @@ class LoginResult:
 
 
 class LoginRateLimiter:
-    """Counts failed logins per (username, client) in a sliding window (per process)."""
+    """Counts failed logins in a sliding window, per username and per client address (per process).
 
-    def __init__(self, limit: int, window_seconds: float) -> None:
+    A username is locked after ``limit`` failures from anywhere (password guessing spread over
+    many addresses); a client address after ``client_limit`` failures for any usernames
+    (password spraying). A successful login clears its username's count, not its address's.
+    """
+
+    MAX_KEYS = 100_000  # beyond this, the keys with the oldest failures are forgotten first
+
+    def __init__(self, limit: int, window_seconds: float, client_limit: int | None = None) -> None:
         self.limit = limit
+        self.client_limit = client_limit if client_limit is not None else limit * 4
         self.window = window_seconds
         self._failures: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
 
     def _recent(self, key: tuple[str, str], moment: float) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
+        failures = self._failures.get(key)
+        if failures is None:
+            failures = self._failures[key] = deque()
         while failures and failures[0] <= moment - self.window:
             failures.popleft()
         return failures
 
+    def _wait(self, failures: deque[float], moment: float) -> int:
+        return max(1, round(failures[0] + self.window - moment))
+
     def check(self, username: str, client: str) -> None:
         moment = time.monotonic()
         with self._lock:
-            failures = self._recent((username, client), moment)
-            if len(failures) >= self.limit:
-                wait = max(1, round(failures[0] + self.window - moment))
+            by_user = self._recent(("user", username), moment)
+            if len(by_user) >= self.limit:
                 raise TooManyAttemptsError(
-                    f"too many failed login attempts for user {username}; try again in {wait} seconds"
+                    f"too many failed login attempts for user {username}; "
+                    f"try again in {self._wait(by_user, moment)} seconds"
+                )
+            by_client = self._recent(("client", client), moment)
+            if len(by_client) >= self.client_limit:
+                raise TooManyAttemptsError(
+                    "too many failed login attempts from your address; "
+                    f"try again in {self._wait(by_client, moment)} seconds"
                 )
 
     def failed(self, username: str, client: str) -> None:
+        moment = time.monotonic()
         with self._lock:
-            self._recent((username, client), time.monotonic()).append(time.monotonic())
+            self._recent(("user", username), moment).append(moment)
+            self._recent(("client", client), moment).append(moment)
+            if len(self._failures) > self.MAX_KEYS:
+                self._prune(moment)
 
     def succeeded(self, username: str, client: str) -> None:
         with self._lock:
-            self._failures.pop((username, client), None)
+            self._failures.pop(("user", username), None)
+
+    def _prune(self, moment: float) -> None:
+        for key in [k for k, v in self._failures.items() if not v or v[-1] <= moment - self.window]:
+            del self._failures[key]
+        if len(self._failures) > self.MAX_KEYS:
+            oldest = sorted(self._failures, key=lambda k: self._failures[k][-1])
+            for key in oldest[: len(oldest) - self.MAX_KEYS]:
+                del self._failures[key]
 
 
 def validate_username(username: str) -> None:
