@@ -151,13 +151,24 @@ def is_staff(subject: Subject) -> bool:
 
 
 def check_staff(subject: Subject) -> None:
-    """Staff-only operations: an active staff user, or a subject holding ``call_admin_api``.
+    """Staff-only operations: an active staff user, or an ESC, job family or internal token
+    holding ``call_admin_api`` (or ``full_access``) on all jobs.
 
     (Inactive users never get this far: authentication refuses them.)
     """
     if subject.kind == SubjectKind.USER and subject.is_staff:
         return
-    if subject.kind != SubjectKind.USER and allowed(subject, Scope.CALL_ADMIN_API):
+    if subject.kind in (SubjectKind.INTERNAL, SubjectKind.ANONYMOUS) and allowed(
+        subject, Scope.CALL_ADMIN_API
+    ):
+        return  # internal tokens by their scopes; anonymous only exists with auth_required off
+    if subject.kind in (SubjectKind.ESC, SubjectKind.JOB_FAMILY) and any(
+        grant.scope in (Scope.CALL_ADMIN_API, Scope.FULL_ACCESS)
+        and grant.family_name is None
+        and grant.job_name is None
+        and grant.endpoint is None
+        for grant in subject.grants
+    ):  # administering Racetrack is global: a grant limited to some jobs does not count
         return
     raise PermissionDeniedError(f"{subject.description or 'anonymous caller'} is not a staff member")
 
