@@ -120,7 +120,9 @@ def test_escs_are_created_and_listed_by_staff_only(
     assert created.status_code == 200, created.text
     body = created.json()
     assert body["name"] == "billing" and body["token"].startswith("rt_e_") and body["id"]
-    assert client.get(f"{API}/escs", headers=auth).json() == [{"id": body["id"], "name": "billing"}]
+    assert client.get(f"{API}/escs", headers=auth).json() == [
+        {"id": body["id"], "name": "billing", "active": True, "expiry_time": None}
+    ]
     assert client.get(f"{API}/escs", headers=hdr(INTERNAL_TOKEN)).status_code == 200
     duplicate = client.post(f"{API}/escs", json={"name": "again", "id": body["id"]}, headers=auth)
     assert duplicate.status_code == 409
