@@ -3,7 +3,8 @@
 ``racetrack up`` (embedded mode) serves Lifecycle, PUB and the deployment worker from one
 process on one port: ``/pub/...`` goes to PUB, everything else to Lifecycle (which answers
 under ``/lifecycle/...``). PUB still asks Lifecycle over HTTP, as in distributed mode, so
-the two stay apart. ``racetrack serve lifecycle|pub`` runs one component alone.
+the two stay apart; the Dashboard is mounted inside Lifecycle at ``/dashboard``.
+``racetrack serve lifecycle|pub|dashboard`` runs one component alone.
 """
 
 from __future__ import annotations
@@ -149,6 +150,7 @@ def build_embedded(host: str, port: int, data_dir: Path) -> EmbeddedServer:
             f"\n  Racetrack is up.\n"
             f"  Remote (Lifecycle API): {remote_url}\n"
             f"  PUB (job gateway):      {pub_url}\n"
+            f"  Dashboard:              {base_url}/dashboard/\n"
             f"  Log in:  racetrack login --username admin --remote {remote_url}\n"
             f"           (password: $RACETRACK_ADMIN_PASSWORD, or the one printed at the first start)\n"
             f"  Deploy:  racetrack deploy samples/python-class --remote {remote_url}\n\n"
@@ -216,7 +218,11 @@ def run_embedded(host: str = "127.0.0.1", port: int = 7000, data_dir: Path | str
 
 
 def run_component(name: str, host: str = "0.0.0.0", port: int | None = None) -> None:
-    """``racetrack serve lifecycle|pub``: one component alone, configured from the environment."""
+    """``racetrack serve lifecycle|pub|dashboard``: one component alone, configured from the environment.
+
+    The Dashboard alone reads Lifecycle's database (same settings: ``DATABASE_URL``,
+    ``RACETRACK_SECRET_KEY``...) without running migrations, the worker or the sync loop.
+    """
     configure_logs()
     if name == "pub":
         from racetrack.pub.app import create_app as create_pub_app
@@ -235,5 +241,16 @@ def run_component(name: str, host: str = "0.0.0.0", port: int | None = None) -> 
         internal_token = os.environ.get("LIFECYCLE_AUTH_TOKEN")
         app = create_lifecycle_app(settings, engine, internal_token=internal_token)
         _serve(app, host, port or int(os.environ.get("LIFECYCLE_PORT", "7202")))
+    elif name == "dashboard":
+        from racetrack.dashboard import create_standalone_app
+        from racetrack.lifecycle.services.crypto import load_cipher
+        from racetrack.lifecycle.settings import LifecycleSettings
+        from racetrack.plugins.engine import PluginEngine
+
+        settings = LifecycleSettings()
+        cipher = load_cipher(settings)
+        engine = PluginEngine(settings.data_dir / "plugins", settings.plugins, cipher.encrypt, cipher.decrypt)
+        app = create_standalone_app(settings, engine)
+        _serve(app, host, port or int(os.environ.get("DASHBOARD_PORT", "7203")))
     else:
-        raise ValueError(f"unknown component '{name}': expected 'lifecycle' or 'pub'")
+        raise ValueError(f"unknown component '{name}': expected 'lifecycle', 'pub' or 'dashboard'")

@@ -92,6 +92,9 @@ def create_app(
     app.include_router(api_router(), prefix=f"{BASE_PATH}/api/v1")
     app.include_router(api_router(), prefix="/api/v1", include_in_schema=False)
     _add_probes(app, state)
+    from racetrack.dashboard.app import create_dashboard_app  # the Dashboard builds on this package
+
+    app.mount("/dashboard", create_dashboard_app(state))
     _add_error_handlers(app, settings)
     app.add_middleware(
         CORSMiddleware, allow_origins=["*"], allow_credentials=True, allow_methods=["*"], allow_headers=["*"]

@@ -46,14 +46,16 @@ def test_up_data_dir_from_env_and_options(
 def test_serve_runs_one_component(cli: Cli, server_calls: list[Any]) -> None:
     assert cli("serve", "lifecycle").exit_code == 0
     assert cli("serve", "pub", "--host", "0.0.0.0", "--port", "7105").exit_code == 0
+    assert cli("serve", "dashboard").exit_code == 0
     assert server_calls == [
         ("run_component", ("lifecycle",), {}),
         ("run_component", ("pub",), {"host": "0.0.0.0", "port": 7105}),
+        ("run_component", ("dashboard",), {}),
     ]
 
 
 def test_serve_rejects_unknown_components(cli: Cli, server_calls: list[Any]) -> None:
-    result = cli("serve", "dashboard")
+    result = cli("serve", "nonsense")
     assert result.exit_code == 2
     assert server_calls == []
 

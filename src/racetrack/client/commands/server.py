@@ -22,6 +22,7 @@ DATA_DIR_ENV = "RACETRACK_DATA_DIR"
 class Component(StrEnum):
     lifecycle = "lifecycle"
     pub = "pub"
+    dashboard = "dashboard"
 
 
 def _server_module() -> Any:
@@ -82,7 +83,8 @@ def serve(
             min=1,
             max=65535,
             metavar="PORT",
-            help="Port to listen on [default: the component's own, from LIFECYCLE_PORT or PUB_PORT].",
+            help="Port to listen on [default: the component's own, "
+            "from LIFECYCLE_PORT, PUB_PORT or DASHBOARD_PORT].",
             show_default=False,
         ),
     ] = None,

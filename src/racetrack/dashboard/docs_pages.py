@@ -1,0 +1,95 @@
+"""The Docs tab: every Markdown page of the docs directory, rendered on the server (no login)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from racetrack.core.errors import NotFoundError
+from racetrack.dashboard.rendering import render
+from racetrack.dashboard.session import OptionalUser
+from racetrack.lifecycle.api.deps import State
+from racetrack.lifecycle.settings import LifecycleSettings
+
+router = APIRouter()
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(["table", "strikethrough"])
+# The curated guide on the index page: (audience, [(doc page, why read it)]).
+GUIDE = (
+    (
+        "Users",
+        [
+            ("quickstart.md", "start here"),
+            ("manifest.md", "the job manifest"),
+            ("python3-jobs.md", "writing Python jobs"),
+            ("cli.md", "the command line"),
+            ("glossary.md", "words we use"),
+        ],
+    ),
+    (
+        "Administrators",
+        [
+            ("lifecycle.md", "configuring Lifecycle"),
+            ("pub.md", "the gateway"),
+            ("infrastructure.md", "infrastructure targets"),
+        ],
+    ),
+    (
+        "Developers",
+        [
+            ("architecture.md", "how Racetrack is built"),
+            ("dashboard.md", "the Dashboard"),
+            ("benchmarks.md", "performance"),
+        ],
+    ),
+)
+
+
+def docs_root(settings: LifecycleSettings) -> Path | None:
+    """The docs directory: the ``docs_dir`` setting, else ``docs/`` of the source checkout."""
+    if settings.docs_dir is not None:
+        return settings.docs_dir.resolve()
+    checkout = Path(__file__).resolve().parents[3] / "docs"
+    return checkout if checkout.is_dir() else None
+
+
+def title_of(path: str) -> str:
+    """``admin/user-guide_1.md`` → ``Admin / User Guide 1``."""
+    parts = path.removesuffix(".md").split("/")
+    return " / ".join(part.replace("-", " ").replace("_", " ").title() for part in parts)
+
+
+def doc_pages(root: Path | None) -> list[tuple[str, str]]:
+    """(relative path, title) of every Markdown file under ``root``, sorted by path."""
+    if root is None or not root.is_dir():
+        return []
+    paths = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.md") if p.is_file())
+    return [(path, title_of(path)) for path in paths]
+
+
+@router.get("/docs")
+@router.get("/docs/")
+def docs_index(request: Request, state: State, user: OptionalUser) -> Response:
+    pages = doc_pages(docs_root(state.settings))
+    present = {path for path, _ in pages}
+    guide = [
+        (who, [(path, title_of(path), why) for path, why in items if path in present]) for who, items in GUIDE
+    ]
+    return render(request, "docs_index.html", title="Docs", pages=pages, guide=guide)
+
+
+@router.get("/docs/{path:path}")
+def docs_page(request: Request, state: State, user: OptionalUser, path: str) -> Response:
+    """One page; anything but a ``.md`` file inside the docs root is a 404."""
+    root = docs_root(state.settings)
+    missing = NotFoundError(f"There is no documentation page {path}.")
+    if root is None or not path.endswith(".md"):
+        raise missing
+    target = (root / path).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        raise missing
+    html = Markup(_markdown.render(target.read_text(errors="replace")))
+    return render(request, "docs_page.html", title=title_of(path), doc_name=path, html_content=html)
