@@ -160,6 +160,7 @@ class _Run:
     secrets: dict[str, Any]
     build_context: bytes | None
     kind: DeploymentKind = DeploymentKind.DEPLOY
+    source_target: InfrastructureTarget | None = None  # a move's current target
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -303,10 +304,13 @@ class DeploymentPipeline:
                 f"infrastructure target {target_name!r} is not installed; "
                 f"installed targets: {sorted(self._plugins.infrastructure_targets())}"
             )
+        source_target = (
+            self._source_target(manifest.name, manifest.version) if kind == DeploymentKind.MOVE else None
+        )
         if kind == DeploymentKind.DEPLOY:
             secrets: dict[str, Any] = json.loads(self._cipher.decrypt_text(encrypted)) if encrypted else {}
         else:
-            secrets = self._kept_secrets(target, manifest.name, manifest.version)
+            secrets = self._kept_secrets(source_target or target, manifest.name, manifest.version)
         credentials = secrets.get("git_credentials") or {}
         log.add_secrets(
             [credentials.get("password", "")]
@@ -328,7 +332,23 @@ class DeploymentPipeline:
             secrets=secrets,
             build_context=build_context,
             kind=kind,
+            source_target=source_target,
         )
+
+    def _source_target(self, name: str, version: str) -> InfrastructureTarget:
+        """The target a job being moved runs on now."""
+        with self._db.session(readonly=True) as session:
+            job = session.scalars(select(Job).where(Job.name == name, Job.version == version)).first()
+            current = job.infrastructure_target if job is not None else None
+        if job is None:
+            raise DeploymentError(f"job {name} v{version} was deleted before its move started")
+        target = self._plugins.infrastructure_targets().get(current or "")
+        if target is None:
+            raise DeploymentError(
+                f"job {name} v{version} runs on {current!r}, which is not installed: "
+                "it cannot be moved from there"
+            )
+        return target
 
     @staticmethod
     def _kept_secrets(target: InfrastructureTarget, name: str, version: str) -> dict[str, Any]:
@@ -349,12 +369,34 @@ class DeploymentPipeline:
             "secret_runtime_env": dict(kept.secret_runtime_env),
         }
 
+    def _keep_secrets(self, run: _Run) -> None:
+        """Hand the secrets to the target that runs the job, for later redeploys."""
+        credentials = run.secrets.get("git_credentials")
+        git_credentials = GitCredentials(**credentials) if credentials else None
+        secret_build_env: dict[str, str] = run.secrets.get("secret_build_env") or {}
+        secret_runtime_env: dict[str, str] = run.secrets.get("secret_runtime_env") or {}
+        if not (git_credentials or secret_build_env or secret_runtime_env):
+            return
+        try:
+            run.target.save_job_secrets(
+                run.name,
+                run.version,
+                JobSecrets(git_credentials, dict(secret_build_env), dict(secret_runtime_env)),
+            )
+        except NotImplementedError:
+            run.warnings.append(f"infrastructure target {run.target.name} cannot keep job secrets")
+        except Exception as e:
+            raise with_context("saving job secrets", e) from e
+
     def _artifact(self, run: _Run) -> Artifact:
-        """Build the job, or for a reprovision take the artifact the job runs from."""
-        if run.kind == DeploymentKind.REPROVISION:
-            current = getattr(run.target, CURRENT_ARTIFACT, None)
+        """Build the job, or for a reprovision or a move take the artifact the job runs from."""
+        if run.kind in (DeploymentKind.DEPLOY, DeploymentKind.MOVE):  # a new place to keep them
+            self._keep_secrets(run)
+        if run.kind in (DeploymentKind.REPROVISION, DeploymentKind.MOVE):
+            holder = run.source_target or run.target
+            current = getattr(holder, CURRENT_ARTIFACT, None)
             artifact = current(run.name, run.version) if callable(current) else None
-            if isinstance(artifact, Artifact):
+            if isinstance(artifact, Artifact) and artifact.kind == run.target.artifact_kind:
                 run.log.write(f"reprovisioning the running artifact {artifact.name}")
                 with self._db.session() as session:
                     session.execute(
@@ -363,28 +405,17 @@ class DeploymentPipeline:
                         .values(image_name=artifact.name)
                     )
                 return artifact
-            run.warnings.append(
-                f"infrastructure target {run.target.name} keeps no artifact of the running version; "
-                "the job was rebuilt from its stored manifest"
-            )
+            if run.kind == DeploymentKind.REPROVISION:
+                run.warnings.append(
+                    f"infrastructure target {run.target.name} keeps no artifact of the running version; "
+                    "the job was rebuilt from its stored manifest"
+                )
         return self._build(run)
 
     def _build(self, run: _Run) -> Artifact:
         credentials = run.secrets.get("git_credentials")
         git_credentials = GitCredentials(**credentials) if credentials else None
         secret_build_env: dict[str, str] = run.secrets.get("secret_build_env") or {}
-        secret_runtime_env: dict[str, str] = run.secrets.get("secret_runtime_env") or {}
-        if run.kind == DeploymentKind.DEPLOY and (git_credentials or secret_build_env or secret_runtime_env):
-            try:
-                run.target.save_job_secrets(
-                    run.name,
-                    run.version,
-                    JobSecrets(git_credentials, dict(secret_build_env), dict(secret_runtime_env)),
-                )
-            except NotImplementedError:
-                run.warnings.append(f"infrastructure target {run.target.name} cannot keep job secrets")
-            except Exception as e:
-                raise with_context("saving job secrets", e) from e
         job = BuildJob(
             deployment_id=run.deployment_id,
             manifest=run.manifest,
@@ -547,7 +578,20 @@ class DeploymentPipeline:
             deployer_username=run.deployed_by,
         )
         self._after_deploy(run, existed, previous_deployer)
+        if run.source_target is not None:
+            self._decommission(run, run.source_target, record)
         self._metrics.deployed_job.inc()
+
+    def _decommission(self, run: _Run, old: InfrastructureTarget, record: JobRecord) -> None:
+        """After a move: remove the job from the target it left."""
+        try:
+            old.delete_job(run.name, run.version)
+        except Exception as e:
+            logger.opt(exception=e).error("removing a moved job from its old target failed", job=run.name)
+            run.warnings.append(f"removing the job from {old.name} failed: {e}; remove it there by hand")
+            return
+        run.log.write(f"removed from infrastructure target {old.name}")
+        self._plugins.notify("post_job_delete", job=record, username_executor=run.deployed_by)
 
     def abandon(self, target_name: str, name: str, version: str, deployment_id: str) -> None:
         """Remove the instances of a deployment that will never finish (its process died)."""
@@ -636,12 +680,17 @@ class DeploymentPipeline:
                 if endpoint not in present:
                     session.add(PublicEndpointRequest(job_id=job.id, endpoint=endpoint, active=False))
                     present.add(endpoint)
+            properties: dict[str, Any] = {"deployment_id": run.deployment_id, "kind": str(run.kind)}
+            event = audit.AuditEvent.JOB_REDEPLOYED if existed else audit.AuditEvent.JOB_DEPLOYED
+            if run.source_target is not None:
+                event = audit.AuditEvent.JOB_MOVED
+                properties.update(from_target=run.source_target.name, to_target=run.target.name)
             audit.record(
                 session,
-                audit.AuditEvent.JOB_REDEPLOYED if existed else audit.AuditEvent.JOB_DEPLOYED,
+                event,
                 executor=run.deployed_by,
                 subject=previous_deployer if existed else None,
                 job_name=run.name,
                 job_version=run.version,
-                properties={"deployment_id": run.deployment_id, "kind": str(run.kind)},
+                properties=properties,
             )

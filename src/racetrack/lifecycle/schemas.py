@@ -91,6 +91,10 @@ class ManifestBody(BaseModel):
     manifest_yaml: str
 
 
+class MoveBody(BaseModel):
+    infrastructure_target: str
+
+
 class DeploymentDto(BaseModel):
     id: str
     status: str

@@ -5,16 +5,24 @@ from __future__ import annotations
 import base64
 import io
 import tarfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from racetrack.lifecycle import LifecycleSettings, create_app
 from racetrack.lifecycle.db.models import AuditLogEvent, AuthResourcePermission, Deployment, User
+from racetrack.lifecycle.services.crypto import load_cipher
 from racetrack.lifecycle.state import LifecycleState
-from tests.integration.lifecycle.lifecycle_fakes import FakeBuilder, FakeTarget
-from tests.integration.lifecycle.lifecycle_support import deploy, manifest, wait_for_deployment
+from racetrack.plugins.engine import PluginEngine
+from racetrack.plugins.hookspecs import hookimpl
+from racetrack.plugins.interfaces import PluginContext
+from tests.integration.lifecycle.lifecycle_fakes import FakeBuilder, FakePlugin, FakeTarget
+from tests.integration.lifecycle.lifecycle_support import deploy, login, manifest, wait_for_deployment
 
 API = "/lifecycle/api/v1"
 
@@ -248,3 +256,96 @@ def test_redeploy_of_an_unknown_job_is_404_and_wait_false_returns_at_once(
 
     assert queued["job_version"] == "0.0.1" and queued["kind"] == "redeploy"
     assert wait_for_deployment(client, queued["id"], auth)["status"] == "done"
+
+
+class TwoTargetsPlugin(FakePlugin):
+    """The fake job type with two targets: ``fake`` (default) and ``far``."""
+
+    def __init__(self, near: FakeTarget, far: FakeTarget) -> None:
+        super().__init__(near)
+        self.far = far
+
+    @hookimpl
+    def racetrack_infrastructure_targets(
+        self, register: Callable[[Any], None], context: PluginContext
+    ) -> None:
+        register(self.target)
+        register(self.far)
+
+
+@pytest.fixture
+def two_targets(
+    make_settings: Callable[..., LifecycleSettings], builder: FakeBuilder, tmp_path: Path
+) -> Iterator[tuple[TestClient, FakeTarget, FakeTarget, TwoTargetsPlugin]]:
+    near, far = FakeTarget("fake"), FakeTarget("far")
+    plugin = TwoTargetsPlugin(near, far)
+    settings = make_settings(infrastructure_target="fake")
+    cipher = load_cipher(settings)
+    engine = PluginEngine(tmp_path / "plugins", {}, cipher.encrypt, cipher.decrypt, extra_plugins=[plugin])
+    with TestClient(create_app(settings, engine, artifact_builder=builder)) as client:
+        yield client, near, far, plugin
+    near.stop()
+    far.stop()
+
+
+def test_move_provisions_on_the_new_target_then_removes_the_job_from_the_old_one(
+    two_targets: tuple[TestClient, FakeTarget, FakeTarget, TwoTargetsPlugin], builder: FakeBuilder
+) -> None:
+    client, near, far, plugin = two_targets
+    auth = {"X-Racetrack-Auth": login(client)}
+    first = _deploy_with_secrets(client, auth)
+    assert first["infrastructure_target"] == "fake", first
+
+    assert near.active[("adder", "0.0.1")]
+
+    response = client.post(f"{API}/job/adder/0.0.1/move", json={"infrastructure_target": "far"}, headers=auth)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["kind"] == "move" and body["infrastructure_target"] == "far"
+    assert far.active.get(("adder", "0.0.1")) == body["id"], (body, far.requests, near.active)
+    assert near.deleted == [("adder", "0.0.1")] and near.serving("adder", "0.0.1") == []
+    assert far.requests[-1].secret_env["API_KEY"] == "k3y-value"
+    assert far.secrets[("adder", "0.0.1")].secret_runtime_env == {"API_KEY": "k3y-value"}  # moved along
+    assert far.requests[-1].artifact == near.requests[-1].artifact and len(builder.builds) == 1
+    assert client.get(f"{API}/job/adder/0.0.1", headers=auth).json()["infrastructure_target"] == "far"
+    assert plugin.deleted == [("adder", "0.0.1", "admin")]
+    events = client.get(f"{API}/audit/activity", headers=auth).json()["events"]
+    assert events[0]["explanation"] == "Job adder 0.0.1 (owned by admin) moved by admin"
+    assert events[0]["properties"]["from_target"] == "fake" and events[0]["properties"]["to_target"] == "far"
+
+
+def test_move_to_the_same_or_an_unknown_target_is_refused(
+    two_targets: tuple[TestClient, FakeTarget, FakeTarget, TwoTargetsPlugin],
+) -> None:
+    client, near, far, _ = two_targets
+    auth = {"X-Racetrack-Auth": login(client)}
+    deploy(client, auth)
+
+    same = client.post(f"{API}/job/adder/0.0.1/move", json={"infrastructure_target": "fake"}, headers=auth)
+    unknown = client.post(f"{API}/job/adder/0.0.1/move", json={"infrastructure_target": "mars"}, headers=auth)
+
+    assert same.status_code == 400 and "already runs on fake" in same.json()["error"]
+    assert unknown.status_code == 400 and "'mars' is not installed" in unknown.json()["error"]
+    assert far.requests == [] and near.deleted == []
+
+
+def test_failed_move_leaves_the_job_serving_where_it_was(
+    two_targets: tuple[TestClient, FakeTarget, FakeTarget, TwoTargetsPlugin],
+) -> None:
+    client, near, far, _ = two_targets
+    auth = {"X-Racetrack-Auth": login(client)}
+    first = deploy(client, auth, runtime_env={"FAKE_BEHAVIOUR": "ok"})
+    manifest_yaml = client.get(f"{API}/job/adder/0.0.1", headers=auth).json()["manifest_yaml"]
+    client.put(
+        f"{API}/job/adder/0.0.1/manifest",
+        json={"manifest_yaml": manifest_yaml.replace("FAKE_BEHAVIOUR: ok", "FAKE_BEHAVIOUR: init-error")},
+        headers=auth,
+    )
+
+    response = client.post(f"{API}/job/adder/0.0.1/move", json={"infrastructure_target": "far"}, headers=auth)
+
+    assert response.status_code == 500 and "move of job adder v0.0.1 failed" in response.json()["error"]
+    assert near.active[("adder", "0.0.1")] == first["id"] and near.deleted == []
+    assert far.serving("adder", "0.0.1") == []
+    assert client.get(f"{API}/job/adder/0.0.1", headers=auth).json()["infrastructure_target"] == "fake"

@@ -1,4 +1,4 @@
-"""``racetrack redeploy`` and ``racetrack reprovision``: run a deployed job again, no files needed."""
+"""``racetrack redeploy|reprovision|move``: run a deployed job again, or elsewhere; no files needed."""
 
 from __future__ import annotations
 
@@ -34,14 +34,41 @@ def reprovision(
     _run(ctx, name, version, remote, "reprovision")
 
 
-def _run(ctx: typer.Context, name: str, version: str, remote: str | None, operation: str) -> None:
+def move(
+    ctx: typer.Context,
+    name: JobNameArgument,
+    version: ExactVersionOption,
+    infrastructure_target: Annotated[
+        str,
+        typer.Option(
+            "--infrastructure-target", "-t", metavar="TARGET", help="The infrastructure target to move it to."
+        ),
+    ],
+    remote: RemoteOption = None,
+) -> None:
+    """Move a job to another infrastructure target.
+
+    The job keeps serving where it is until it runs on the new target; then it is removed from
+    the old one. Its secrets move with it.
+    """
+    _run(ctx, name, version, remote, "move", {"infrastructure_target": infrastructure_target})
+
+
+def _run(
+    ctx: typer.Context,
+    name: str,
+    version: str,
+    remote: str | None,
+    operation: str,
+    body: dict[str, str] | None = None,
+) -> None:
     from racetrack.client.progress import wait_for_deployment
     from racetrack.client.session import open_session
 
     state = cli_state(ctx)
     out = state.out
     session = open_session(state, remote)
-    response = session.client.post(job_path(name, version, operation) + "?wait=false")
+    response = session.client.post(job_path(name, version, operation) + "?wait=false", body)
     deployment_id = str(response["id"])
     exact = str(response.get("job_version") or version)
     out.info(f"{operation} of job {name} v{exact} requested: {deployment_id}")
@@ -54,5 +81,5 @@ def _run(ctx: typer.Context, name: str, version: str, remote: str | None, operat
         )
         raise typer.Exit(130) from None
     pub_url = (deployment.get("job") or {}).get("pub_url")
-    done = "redeployed" if operation == "redeploy" else "reprovisioned"
+    done = {"redeploy": "redeployed", "reprovision": "reprovisioned"}.get(operation, "moved")
     out.notice(f'Job "{name}" v{exact} has been {done}.' + (f" Check out {pub_url}" if pub_url else ""))

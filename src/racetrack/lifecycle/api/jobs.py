@@ -12,7 +12,7 @@ from loguru import logger
 
 from racetrack.core.errors import DeploymentError
 from racetrack.lifecycle.api.deps import Caller, State
-from racetrack.lifecycle.schemas import DeploymentDto, JobDto, LogsResponse, ManifestBody
+from racetrack.lifecycle.schemas import DeploymentDto, JobDto, LogsResponse, ManifestBody, MoveBody
 from racetrack.lifecycle.services.deployments import DeploymentKind, DeploymentStatus
 from racetrack.lifecycle.services.jobs import strip_ansi
 
@@ -47,7 +47,12 @@ WaitQuery = Query(
 def _redeploy(
     state: State, caller: Caller, name: str, version: str, kind: DeploymentKind, wait: bool
 ) -> DeploymentDto:
-    deployment_id = state.deployments.redeploy(caller, name, version, kind)
+    return _follow(state, caller, state.deployments.redeploy(caller, name, version, kind), kind, wait)
+
+
+def _follow(
+    state: State, caller: Caller, deployment_id: str, kind: DeploymentKind, wait: bool
+) -> DeploymentDto:
     if not wait:
         return state.deployments.get(caller, deployment_id)
     result = state.deployments.wait(deployment_id, timeout=state.settings.redeploy_wait_timeout)
@@ -68,6 +73,15 @@ def reprovision(
 ) -> DeploymentDto:
     """Provision the running artifact of a job again (e.g. after a replica change), no rebuild."""
     return _redeploy(state, caller, name, version, DeploymentKind.REPROVISION, wait)
+
+
+@router.post("/job/{name}/{version}/move", response_model=DeploymentDto)
+def move(
+    name: str, version: str, body: MoveBody, caller: Caller, state: State, wait: bool = WaitQuery
+) -> DeploymentDto:
+    """Move a job to another infrastructure target: provisioned there, then removed from the old one."""
+    deployment_id = state.deployments.move(caller, name, version, body.infrastructure_target)
+    return _follow(state, caller, deployment_id, DeploymentKind.MOVE, wait)
 
 
 @router.put("/job/{name}/{version}/manifest")

@@ -50,6 +50,7 @@ class DeploymentKind(StrEnum):
     DEPLOY = "deploy"
     REDEPLOY = "redeploy"  # rebuild from the stored manifest and source, secrets from the target
     REPROVISION = "reprovision"  # provision the running artifact again, secrets from the target
+    MOVE = "move"  # provision on another target (same artifact when it fits), then remove the old
 
 
 def decode_build_context(encoded: str | None, max_bytes: int) -> bytes | None:
@@ -162,8 +163,8 @@ class DeploymentService:
             NotFoundError (404), MaintenanceModeError (503), ConflictError (409),
             AccessDenied (401).
         """
-        if kind == DeploymentKind.DEPLOY:
-            raise ValueError("a redeploy is either a redeploy or a reprovision")
+        if kind not in (DeploymentKind.REDEPLOY, DeploymentKind.REPROVISION):
+            raise ValueError(f"a redeploy is either a redeploy or a reprovision, not a {kind}")
         with self._db.session() as session:
             ensure_not_in_maintenance(session)
             job = find_job(session, name, version)
@@ -183,9 +184,52 @@ class DeploymentService:
                 force=True,
                 owner=self._instance_id,
                 subject_id=subject.subject_id,
-                build_context=source.build_context
-                if source is not None and kind == DeploymentKind.REDEPLOY
-                else None,
+                build_context=source.build_context if source is not None else None,
+            )
+            session.add(deployment)
+            session.flush()
+            deployment_id = deployment.id
+        self._wake_worker()
+        return deployment_id
+
+    def move(self, subject: Subject, name: str, version: str, target_name: str) -> str:
+        """Queue moving a job to another infrastructure target; returns the deployment id.
+
+        The job keeps serving from its current target until the new instances pass their
+        health checks; then the old ones are removed there.
+
+        Raises:
+            NotFoundError (404), InvalidInputError (400: unknown target or the current one),
+            MaintenanceModeError (503), ConflictError (409), AccessDenied (401).
+        """
+        targets = self._plugins.infrastructure_targets()
+        if target_name not in targets:
+            raise InvalidInputError(
+                f"infrastructure target {target_name!r} is not installed; "
+                f"installed targets: {sorted(targets)}"
+            )
+        with self._db.session() as session:
+            ensure_not_in_maintenance(session)
+            job = find_job(session, name, version)
+            name, version = job.name, job.version
+            check(subject, Scope.DEPLOY_JOB, name, version)
+            if job.infrastructure_target == target_name:
+                raise InvalidInputError(f"job {name} v{version} already runs on {target_name}")
+            self._db.lock(session, job_lock_name(name, version))
+            self._refuse_concurrent(session, name, version)
+            source = session.get(Deployment, job.deployment_id) if job.deployment_id else None
+            deployment = Deployment(
+                status=DeploymentStatus.IN_PROGRESS,
+                kind=DeploymentKind.MOVE,
+                manifest_yaml=job.manifest_yaml,
+                job_name=name,
+                job_version=version,
+                deployed_by=subject.username,
+                infrastructure_target=target_name,
+                force=True,
+                owner=self._instance_id,
+                subject_id=subject.subject_id,
+                build_context=source.build_context if source is not None else None,
             )
             session.add(deployment)
             session.flush()
