@@ -18,7 +18,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from racetrack.core.errors import PermissionDeniedError
 from racetrack.core.semver import SemanticVersion
 from racetrack.lifecycle.db import Database
 from racetrack.lifecycle.db.models import AuthResourcePermission, AuthSubject, Esc, Job, JobFamily, now
@@ -32,7 +31,7 @@ from racetrack.lifecycle.schemas_catalog import (
     PortfolioJob,
 )
 from racetrack.lifecycle.services.auth import Subject
-from racetrack.lifecycle.services.permissions import Scope, allowed, check, check_staff
+from racetrack.lifecycle.services.permissions import Scope, allowed, check, is_staff
 from racetrack.lifecycle.services.portfolio import assess_purge, days_between
 from racetrack.lifecycle.settings import LifecycleSettings
 
@@ -43,15 +42,6 @@ def family_node_id(name: str) -> str:
 
 def esc_node_id(esc_id: str) -> str:
     return f"esc-{esc_id}"
-
-
-def is_staff(subject: Subject) -> bool:
-    """Whether ``subject`` passes the staff check of the administration API."""
-    try:
-        check_staff(subject)
-    except PermissionDeniedError:
-        return False
-    return True
 
 
 def _visible_jobs(session: Session, subject: Subject) -> list[Job]:

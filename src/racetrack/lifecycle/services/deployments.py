@@ -165,32 +165,7 @@ class DeploymentService:
         """
         if kind not in (DeploymentKind.REDEPLOY, DeploymentKind.REPROVISION):
             raise ValueError(f"a redeploy is either a redeploy or a reprovision, not a {kind}")
-        with self._db.session() as session:
-            ensure_not_in_maintenance(session)
-            job = find_job(session, name, version)
-            name, version = job.name, job.version
-            check(subject, Scope.DEPLOY_JOB, name, version)
-            self._db.lock(session, job_lock_name(name, version))
-            self._refuse_concurrent(session, name, version)
-            source = session.get(Deployment, job.deployment_id) if job.deployment_id else None
-            deployment = Deployment(
-                status=DeploymentStatus.IN_PROGRESS,
-                kind=kind,
-                manifest_yaml=job.manifest_yaml,
-                job_name=name,
-                job_version=version,
-                deployed_by=subject.username,
-                infrastructure_target=job.infrastructure_target,
-                force=True,
-                owner=self._instance_id,
-                subject_id=subject.subject_id,
-                build_context=source.build_context if source is not None else None,
-            )
-            session.add(deployment)
-            session.flush()
-            deployment_id = deployment.id
-        self._wake_worker()
-        return deployment_id
+        return self._queue_for_job(subject, name, version, kind, target_name=None)
 
     def move(self, subject: Subject, name: str, version: str, target_name: str) -> str:
         """Queue moving a job to another infrastructure target; returns the deployment id.
@@ -208,24 +183,30 @@ class DeploymentService:
                 f"infrastructure target {target_name!r} is not installed; "
                 f"installed targets: {sorted(targets)}"
             )
+        return self._queue_for_job(subject, name, version, DeploymentKind.MOVE, target_name=target_name)
+
+    def _queue_for_job(
+        self, subject: Subject, name: str, version: str, kind: DeploymentKind, target_name: str | None
+    ) -> str:
+        """A deployment of a deployed job (alias resolved) from its stored manifest and source."""
         with self._db.session() as session:
             ensure_not_in_maintenance(session)
             job = find_job(session, name, version)
             name, version = job.name, job.version
             check(subject, Scope.DEPLOY_JOB, name, version)
-            if job.infrastructure_target == target_name:
+            if target_name is not None and job.infrastructure_target == target_name:
                 raise InvalidInputError(f"job {name} v{version} already runs on {target_name}")
             self._db.lock(session, job_lock_name(name, version))
             self._refuse_concurrent(session, name, version)
             source = session.get(Deployment, job.deployment_id) if job.deployment_id else None
             deployment = Deployment(
                 status=DeploymentStatus.IN_PROGRESS,
-                kind=DeploymentKind.MOVE,
+                kind=kind,
                 manifest_yaml=job.manifest_yaml,
                 job_name=name,
                 job_version=version,
                 deployed_by=subject.username,
-                infrastructure_target=target_name,
+                infrastructure_target=target_name or job.infrastructure_target,
                 force=True,
                 owner=self._instance_id,
                 subject_id=subject.subject_id,
