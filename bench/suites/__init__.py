@@ -8,7 +8,7 @@ from collections.abc import Callable
 from bench.options import Options
 from bench.report import SuiteResult
 
-SUITES = ("runtime", "pub", "deploy", "cli")
+SUITES = ("runtime", "pub", "deploy", "cli", "dashboard")
 
 
 def runner(name: str) -> Callable[[Options], SuiteResult]:

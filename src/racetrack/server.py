@@ -168,6 +168,7 @@ def _serve(app: ASGIApp, host: str, port: int) -> None:
     import socket
     import threading
     from collections.abc import Iterator
+    from types import FrameType
 
     import uvicorn
 
@@ -186,6 +187,13 @@ def _serve(app: ASGIApp, host: str, port: int) -> None:
             finally:
                 for sig, handler in original.items():
                     signal.signal(sig, handler)
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # end the Dashboard's server-sent event streams, which would hold up the shutdown
+            from racetrack.dashboard.streams import STOPPING
+
+            STOPPING.set()
+            super().handle_exit(sig, frame)
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)

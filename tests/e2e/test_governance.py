@@ -178,6 +178,8 @@ def test_maintenance_mode_refuses_changes_keeps_job_calls_and_shows_in_info(
     assert "Maintenance mode is on" in info.stdout + info.stderr
     assert call.status_code == 200 and call.json() == 42, call.text
     assert httpx.get(f"{server.pub}/job/adder/latest/health", timeout=30).status_code == 200
+    # maintenance over: the same redeploy goes through (a job deployed without any secrets)
+    assert "has been redeployed" in cli("redeploy", "adder", "--version", "latest").stdout
 
 
 def _status_within(url: str, token: str, wanted: int, seconds: float = 5) -> int:

@@ -17,7 +17,19 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from racetrack.dashboard import auth_pages, docs_pages, placeholders, profile
+from racetrack.dashboard import (
+    activity,
+    admin_panel,
+    administration,
+    auth_pages,
+    deployments_pages,
+    docs_pages,
+    graph,
+    jobs_pages,
+    portfolio,
+    profile,
+    streams,
+)
 from racetrack.dashboard.errors import add_error_handlers
 from racetrack.dashboard.session import BASE
 from racetrack.lifecycle.settings import LifecycleSettings
@@ -28,7 +40,14 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     auth_pages.router,
     profile.router,
     docs_pages.router,
-    placeholders.router,
+    jobs_pages.router,
+    deployments_pages.router,
+    streams.router,
+    administration.router,
+    admin_panel.router,
+    activity.router,
+    portfolio.router,
+    graph.router,
 )
 
 

@@ -21,7 +21,7 @@ from loguru import logger
 from sqlalchemy import select, update
 
 from racetrack.builder import BuildLog, build_local_artifact, prepare_workspace, remove_workspace
-from racetrack.core.errors import DeploymentError, RacetrackError, with_context
+from racetrack.core.errors import DeploymentError, NotFoundError, RacetrackError, with_context
 from racetrack.lifecycle.db import Database
 from racetrack.lifecycle.db.models import (
     AuthResourcePermission,
@@ -355,7 +355,7 @@ class DeploymentPipeline:
         """The secrets the target kept at the first deployment, in the deploy request's shape."""
         try:
             kept = target.get_job_secrets(name, version)
-        except NotImplementedError:
+        except (NotImplementedError, NotFoundError):  # none kept: it was deployed without secrets
             return {}
         except Exception as e:
             raise with_context(f"reading the secrets of job {name} v{version} from {target.name}", e) from e
