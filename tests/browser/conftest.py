@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import require
-from tests.e2e.conftest import ADMIN_PASSWORD, Server, start_server, stop_server
+from tests.e2e.conftest import ADMIN_PASSWORD, SAMPLES, Server, start_server, stop_server
+from tests.integration.builder.git_server import GitServer
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ARTIFACTS = Path(os.environ.get("BROWSER_ARTIFACTS", Path(__file__).parent / "artifacts"))
 
-__all__ = ["ADMIN_PASSWORD", "ARTIFACTS"]
+SAMPLE = SAMPLES / "python-class"
+
+__all__ = ["ADMIN_PASSWORD", "ARTIFACTS", "GIT_TOKEN", "GIT_USERNAME"]
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -28,9 +33,37 @@ except ImportError:  # pragma: no cover - playwright is a dev dependency
     sync_playwright = None  # type: ignore[assignment]
 
 
+GIT_USERNAME, GIT_TOKEN = "dashboard-bot", "git-token-for-the-form"
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("racetrack-browser"), extra_env={"SITE_NAME": "test"})
+def git_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitServer]:
+    """A private HTTPS git server holding samples/python-class as ``adder.git`` (main branch)."""
+    root = tmp_path_factory.mktemp("git-repos")
+    work = tmp_path_factory.mktemp("git-work")
+    for path in (SAMPLE / "adder.py", SAMPLE / "job.yaml"):
+        shutil.copy(path, work / path.name)
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(work),
+    }
+    for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "adder"]):
+        subprocess.run(["git", *args], cwd=work, env=env, check=True, capture_output=True)
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(root / "adder.git")], env=env, check=True)
+    with GitServer(root, GIT_USERNAME, GIT_TOKEN, tmp_path_factory.mktemp("git-tls")) as git:
+        yield git
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, git_server: GitServer) -> Iterator[Server]:
+    srv = start_server(
+        tmp_path_factory.mktemp("racetrack-browser"),
+        extra_env={"SITE_NAME": "test", "GIT_SSL_CAINFO": str(git_server.cert_path)},
+    )
     try:
         yield srv
     finally:

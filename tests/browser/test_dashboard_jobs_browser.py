@@ -14,8 +14,9 @@ import yaml
 from playwright.sync_api import Dialog, Page, expect
 
 from racetrack.client.context import pack_build_context
-from tests.browser.conftest import ADMIN_PASSWORD, log_in, screenshot
+from tests.browser.conftest import ADMIN_PASSWORD, GIT_TOKEN, GIT_USERNAME, log_in, screenshot
 from tests.e2e.conftest import Server
+from tests.integration.builder.git_server import GitServer
 
 SAMPLE = Path(__file__).parents[2] / "samples" / "python-class"
 DEPLOY_TIMEOUT = 300_000  # ms: a first deployment builds a virtualenv
@@ -47,7 +48,7 @@ def _accept(expected: str) -> Callable[[Dialog], None]:
 
 
 @pytest.mark.timeout(900)
-def test_jobs_deployments_and_deploy_form(page: Page, server: Server) -> None:
+def test_jobs_deployments_and_deploy_form(page: Page, server: Server, git_server: GitServer) -> None:
     log_in(page)
     expect(page.get_by_role("heading", name=re.compile("^Jobs"))).to_be_visible()
     screenshot(page, "jobs-empty")
@@ -113,20 +114,35 @@ def test_jobs_deployments_and_deploy_form(page: Page, server: Server) -> None:
     expect(page.locator(".deployment-progress")).to_contain_text("done in")
     screenshot(page, "deployment-detail")
 
-    # the deploy form: invalid YAML, then a request that goes through
+    # the deploy form: invalid YAML, then a job from a private git repository; a second tab
+    # on the jobs page sees it appear without a reload
+    watcher = page.context.new_page()
+    watcher.goto("/dashboard/")
     page.goto("/dashboard/deployments")
     page.get_by_role("link", name="Deploy a new job").click()
     screenshot(page, "deploy-form")
     page.get_by_label("Manifest YAML").fill("- not\n- a mapping\n")
     page.get_by_role("button", name="Deploy").click()
     expect(page.get_by_role("alert")).to_contain_text("Invalid Manifest YAML")
-    manifest = (SAMPLE / "job.yaml").read_text().replace("version: 0.0.2", "version: 0.0.9")
+    manifest = (
+        "name: adder-from-git\n"
+        "owner_email: owner@example.com\n"
+        "jobtype: python3:latest\n"
+        "version: 0.1.0\n"
+        f"git:\n  remote: {git_server.url}/adder.git\n"
+        "jobtype_extra:\n  entrypoint_path: adder.py\n  entrypoint_class: AdderModel\n"
+    )
     page.get_by_label("Manifest YAML").fill(manifest)
-    page.get_by_label("Overwrite existing job").check()
+    page.get_by_label("Git username").fill(GIT_USERNAME)
+    page.get_by_label("Git token").fill(GIT_TOKEN)
     page.get_by_role("button", name="Deploy").click()
     expect(page).to_have_url(re.compile(r"/dashboard/deployments/[0-9a-f-]+$"))
     expect(page.get_by_text("Job deployment requested.")).to_be_visible()
-    expect(page.get_by_role("heading", name="Deployment of adder 0.0.9")).to_be_visible()
+    expect(page.get_by_role("heading", name="Deployment of adder-from-git 0.1.0")).to_be_visible()
+    expect(page.locator(".deployment-progress")).to_contain_text("done in", timeout=DEPLOY_TIMEOUT)
+    expect(watcher.locator("#jobs-tree").get_by_text("adder-from-git")).to_be_visible(timeout=10_000)
+    watcher.close()
+    assert GIT_TOKEN not in page.content()
 
     # delete with confirmation
     page.goto("/dashboard/jobs/adder/0.0.7")
