@@ -58,7 +58,8 @@ class _ChildLifespan:
 
 
 class PrefixDispatcher:
-    """Routes ``/pub`` to PUB and everything else to Lifecycle; runs both lifespans."""
+    """Routes ``/pub`` to PUB, ``/`` to the Dashboard and everything else to Lifecycle; runs both
+    lifespans."""
 
     def __init__(self, pub_app: ASGIApp, lifecycle_app: ASGIApp, on_started: Callable[[], None]) -> None:
         self.pub_app = pub_app
@@ -73,7 +74,7 @@ class PrefixDispatcher:
         if path == "/pub" or path.startswith("/pub/"):
             await self.pub_app(scope, receive, send)
         elif path == "/":
-            await _redirect(send, "/lifecycle/")
+            await _redirect(send, "/dashboard/")  # people opening the address in a browser
         else:
             await self.lifecycle_app(scope, receive, send)
 
