@@ -421,3 +421,27 @@ def test_yaml_highlighter_escapes_html() -> None:
     assert '<span class="y-number">80</span>' in html and '<span class="y-literal">true</span>' in html
     assert "&#34;v&amp;&#34;" in html
     assert str(highlight_yaml(None)) == ""
+
+
+def test_failed_redeploy_after_a_manifest_edit_shows_its_cause_and_keeps_the_job_serving(
+    app: FastAPI, client: TestClient, target: Any
+) -> None:
+    first = _deploy(client, "adder", "0.0.1")
+    form_login(client)
+    token = page_csrf(client, "/dashboard/jobs/adder/0.0.1/manifest")
+    broken = _stored_manifest(app) + "runtime_env:\n  FAKE_BEHAVIOUR: init-error\n"
+
+    saved = client.post(
+        "/dashboard/jobs/adder/0.0.1/manifest",
+        data={"csrf_token": token, "manifest_yaml": broken},
+        headers=HTMX,
+    )
+
+    deployment_id = re.search(r"/dashboard/deployments/([0-9a-f-]+)/progress", saved.text)
+    assert deployment_id, saved.text
+    result = wait_for_deployment(client, deployment_id.group(1), {"X-Racetrack-Auth": login(client)})
+    assert result["status"] == "failed"
+    progress = client.get(f"/dashboard/deployments/{deployment_id.group(1)}/progress?pane=true", headers=HTMX)
+    assert "boom in init" in progress.text and "every 1s" not in progress.text
+    assert [i.deployment_id for i in target.serving("adder", "0.0.1")] == [first["id"]]
+    assert "running" in client.get("/dashboard/jobs/adder/0.0.1").text
