@@ -97,7 +97,13 @@ def create_app(
     app.mount("/dashboard", create_dashboard_app(state))
     _add_error_handlers(app, settings)
     app.add_middleware(
-        CORSMiddleware, allow_origins=["*"], allow_credentials=True, allow_methods=["*"], allow_headers=["*"]
+        # Other origins may call the API with a token header, never with the user's cookie:
+        # a page elsewhere must not act (and read answers) as the logged-in Dashboard user.
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_credentials=False,
+        allow_methods=["*"],
+        allow_headers=["*"],
     )
     app.add_middleware(RequestMiddleware, settings=settings, metrics=state.metrics)
     return app

@@ -128,3 +128,30 @@ def test_oversized_deploy_body_is_refused_before_reading_it(make_app: object) ->
         )
     assert response.status_code == 413
     assert response.json()["type"] == "PayloadTooLargeError"
+
+
+def test_other_origins_may_use_a_token_header_but_never_the_users_cookie(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    origin = {"Origin": "https://elsewhere.example"}
+    preflight = client.options(
+        "/lifecycle/api/v1/job",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-racetrack-auth",
+        },
+    )
+    with_header = client.get("/lifecycle/api/v1/job", headers={**origin, **auth})
+    with_cookie = client.get(
+        "/lifecycle/api/v1/job", headers={**origin, "Cookie": f"X-Racetrack-Auth={auth['X-Racetrack-Auth']}"}
+    )
+
+    assert (
+        preflight.status_code == 200
+        and "x-racetrack-auth" in preflight.headers["access-control-allow-headers"]
+    )
+    assert with_header.headers["access-control-allow-origin"] == "*"
+    for response in (preflight, with_header, with_cookie):
+        assert "access-control-allow-credentials" not in response.headers
+    assert with_cookie.headers.get("access-control-allow-origin") != "https://elsewhere.example"
