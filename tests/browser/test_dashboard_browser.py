@@ -166,3 +166,26 @@ def test_docs_are_public_and_keyboard_reachable(page: Page) -> None:
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     page.goto("/dashboard/no-such-page")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+
+
+def test_expired_session_returns_to_login_and_then_to_the_page(page: Page, server: Server) -> None:
+    username, password = f"expiring-{uuid.uuid4().hex[:6]}@example.com", "a-long-enough-passphrase"
+    api = f"{server.remote}/api/v1"
+    admin = httpx.post(f"{api}/users/login", json={"username": "admin", "password": ADMIN_PASSWORD}).json()
+    httpx.post(f"{api}/users/register", json={"username": username, "password": password})
+    httpx.patch(
+        f"{api}/users/{username}", json={"is_active": True}, headers={"X-Racetrack-Auth": admin["token"]}
+    )
+    log_in(page, username, password, path="/dashboard/activity")
+    session = next(c["value"] for c in page.context.cookies() if c["name"] == "X-Racetrack-Auth")
+
+    # the session's token stops working (regenerated elsewhere, e.g. from the CLI)
+    assert httpx.post(f"{api}/auth/token/user/regenerate", headers={"X-Racetrack-Auth": session}).is_success
+    page.goto("/dashboard/portfolio?q=adder")
+
+    expect(page).to_have_url(re.compile(r"/dashboard/login\?next=%2Fdashboard%2Fportfolio%3Fq%3Dadder$"))
+    page.get_by_label("Email").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_label("Password").press("Enter")
+    expect(page).to_have_url(re.compile(r"/dashboard/portfolio\?q=adder$"))
+    expect(page.get_by_role("heading", name="Portfolio")).to_be_visible()
