@@ -1,9 +1,10 @@
 """Server-sent events: the "something changed" feed and live runtime logs.
 
 ``GET /dashboard/events`` sends ``event: changed`` whenever the jobs' or deployments' latest
-update (or their count) changes; the database is polled about once a second per connection
-in a worker thread. Every stream ends when the client disconnects or the server stops
-(``STOPPING``, set by the server on SIGTERM/SIGINT), so streams never hold up a shutdown.
+update (or their count) changes, as the process's one ChangeFeed sees it (it polls the
+database about once a second while any stream is open). Every stream ends when the client
+disconnects or the server stops (``STOPPING``, set by the server on SIGTERM/SIGINT), so
+streams never hold up a shutdown.
 """
 
 from __future__ import annotations
@@ -16,12 +17,9 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from loguru import logger
-from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from racetrack.dashboard.session import PageUser
 from racetrack.lifecycle.api.deps import State
-from racetrack.lifecycle.db.models import Deployment, Job
 from racetrack.lifecycle.services.jobs import strip_ansi
 from racetrack.lifecycle.state import LifecycleState
 
@@ -34,16 +32,6 @@ KEEPALIVE_EVERY = 15  # polls between comment lines keeping proxies from closing
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def changes_marker(state: LifecycleState) -> tuple[object, ...]:
-    """What changes when jobs or deployments change: latest update times and counts."""
-    with state.db.session(readonly=True) as session:
-        jobs = session.execute(select(func.max(Job.update_time), func.count(Job.id))).one()
-        deployments = session.execute(
-            select(func.max(Deployment.update_time), func.count(Deployment.id))
-        ).one()
-    return (*jobs, *deployments)
-
-
 def sse(event: str, data: str = "") -> str:
     """One server-sent event (``data`` may span lines)."""
     lines = "".join(f"data: {line}\n" for line in (data.splitlines() or [""]))
@@ -51,22 +39,19 @@ def sse(event: str, data: str = "") -> str:
 
 
 async def _changes(request: Request, state: LifecycleState) -> AsyncIterator[str]:
-    last: tuple[object, ...] | None = None
-    polls = 0
-    yield "retry: 3000\n\n"
-    while not STOPPING.is_set():
-        try:
-            marker: tuple[object, ...] | None = await anyio.to_thread.run_sync(changes_marker, state)
-        except SQLAlchemyError:
-            marker = last  # the database is down: say nothing, try again
-        if last is not None and marker != last:
-            yield sse("changed")
-        last = marker
-        polls += 1
-        if polls % KEEPALIVE_EVERY == 0:
-            yield ": keep-alive\n\n"
-        if await _wait(request):
-            return
+    with state.changes.listening() as feed:
+        seen = feed.version
+        ticks = 0
+        yield "retry: 3000\n\n"
+        while not STOPPING.is_set():
+            if feed.version != seen:
+                seen = feed.version
+                yield sse("changed")
+            ticks += 1
+            if ticks % KEEPALIVE_EVERY == 0:
+                yield ": keep-alive\n\n"
+            if await _wait(request):
+                return
 
 
 async def _wait(request: Request) -> bool:

@@ -12,6 +12,7 @@ from racetrack.lifecycle.db import Database
 from racetrack.lifecycle.metrics import LifecycleMetrics
 from racetrack.lifecycle.pipeline import ArtifactBuilder, DeploymentPipeline, LocalArtifactBuilder
 from racetrack.lifecycle.services.auth import AuthService
+from racetrack.lifecycle.services.changes import ChangeFeed
 from racetrack.lifecycle.services.crypto import Cipher, load_cipher
 from racetrack.lifecycle.services.deployments import DeploymentService
 from racetrack.lifecycle.services.jobs import JobService
@@ -76,6 +77,7 @@ class LifecycleState:
     worker: DeploymentWorker
     sync: StatusSync
     db_probe: DatabaseProbe
+    changes: ChangeFeed
     instance_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @classmethod
@@ -128,6 +130,7 @@ class LifecycleState:
             worker=worker,
             sync=sync,
             db_probe=DatabaseProbe(db, metrics, settings.database_status_refresh_interval),
+            changes=ChangeFeed(db, metrics),
             instance_id=instance_id,
         )
 

@@ -395,11 +395,13 @@ def test_deploy_form(app: FastAPI, client: TestClient) -> None:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_events_stream_reports_changes(app: FastAPI, client: TestClient) -> None:
-    from racetrack.dashboard.streams import changes_marker
-
-    before = changes_marker(app.state.lifecycle)
-    _deploy(client, "adder", "0.0.1")
-    assert changes_marker(app.state.lifecycle) != before
+    feed = app.state.lifecycle.changes
+    with feed.listening():
+        feed.poll()
+        before = feed.version
+        _deploy(client, "adder", "0.0.1")
+        feed.poll()
+        assert feed.version > before
 
 
 def test_format_duration() -> None:
