@@ -6,6 +6,7 @@ PUB knows Lifecycle only by its URL, so this is also the proof that the two talk
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -82,11 +83,53 @@ def test_lifecycle_and_pub_as_separate_processes_on_postgresql(tmp_path: Path, d
         )
         assert response.status_code == 200 and response.json() == 42
         assert httpx.get(f"{pub_url}/health").json()["service"] == "pub"
+        _check_dashboard_alone(tmp_path, database)
     finally:
         if pub is not None:
             pub.terminate()
             pub.wait(timeout=30)
         assert stop_server(lifecycle) == 0
+
+
+def _check_dashboard_alone(root: Path, database: str) -> None:
+    """`racetrack serve dashboard` on the same database and key: log in, see the deployed job."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "RACETRACK_DATA_DIR": str(root / "data"),
+        "HOME": str(root),
+    }
+    with (root / "dashboard.log").open("wb") as log:
+        dashboard = subprocess.Popen(
+            [racetrack_bin(), "serve", "dashboard", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, (root / "dashboard.log").read_text()
+            time.sleep(0.1)
+        with httpx.Client(base_url=base, timeout=10) as browser:
+            login_page = browser.get("/dashboard/login")
+            csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', login_page.text)
+            assert csrf, login_page.text
+            form = {"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": csrf.group(1), "next": ""}
+            assert browser.post("/dashboard/login", data=form).status_code == 303
+            jobs = browser.get("/dashboard/")
+            assert jobs.status_code == 200 and "adder" in jobs.text and "v0.0.2" in jobs.text
+    finally:
+        dashboard.terminate()
+        assert dashboard.wait(timeout=30) == 0
 
 
 def start_pub(root: Path, port: int, lifecycle_url: str) -> subprocess.Popen[bytes]:
