@@ -31,6 +31,7 @@ from racetrack.dashboard import (
     streams,
 )
 from racetrack.dashboard.errors import add_error_handlers
+from racetrack.dashboard.headers import SecurityHeaders
 from racetrack.dashboard.session import BASE
 from racetrack.lifecycle.settings import LifecycleSettings
 from racetrack.lifecycle.state import LifecycleState
@@ -60,6 +61,7 @@ def create_dashboard_app(state: LifecycleState, routers: tuple[APIRouter, ...] =
     for router in routers:
         app.include_router(router)
     add_error_handlers(app)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

@@ -88,3 +88,12 @@ def test_every_administration_route_refuses_non_staff(app: FastAPI, client: Test
         if response.status_code != 403 or "staff" not in response.text:
             allowed.append((method, path, response.status_code))
     assert allowed == []
+
+
+def test_pages_forbid_framing_and_foreign_scripts(client: TestClient) -> None:
+    for path in ("/dashboard/login", "/dashboard/static/dashboard.css", "/dashboard/no-such-page"):
+        response = client.get(path, follow_redirects=False)
+        policy = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy, path
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["x-content-type-options"] == "nosniff"
