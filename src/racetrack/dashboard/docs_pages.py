@@ -48,12 +48,19 @@ GUIDE = (
 )
 
 
+BUNDLED_DOCS = Path(__file__).resolve().parent / "bundled_docs"  # docs/ copied into the wheel
+CHECKOUT_DOCS = Path(__file__).resolve().parents[3] / "docs"
+
+
 def docs_root(settings: LifecycleSettings) -> Path | None:
-    """The docs directory: the ``docs_dir`` setting, else ``docs/`` of the source checkout."""
+    """The docs directory: the ``docs_dir`` setting, else ``docs/`` of the source checkout, else
+    the copy an installed package carries."""
     if settings.docs_dir is not None:
         return settings.docs_dir.resolve()
-    checkout = Path(__file__).resolve().parents[3] / "docs"
-    return checkout if checkout.is_dir() else None
+    for candidate in (CHECKOUT_DOCS, BUNDLED_DOCS):
+        if candidate.is_dir():
+            return candidate
+    return None
 
 
 def title_of(path: str) -> str:
