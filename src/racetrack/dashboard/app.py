@@ -76,6 +76,7 @@ def create_standalone_app(settings: LifecycleSettings, plugins: PluginEngine) ->
             yield
         finally:
             await anyio.to_thread.run_sync(state.db_probe.stop)
+            await anyio.to_thread.run_sync(state.changes.close)
             state.db.dispose()
 
     app = FastAPI(

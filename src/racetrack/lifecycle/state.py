@@ -162,4 +162,5 @@ class LifecycleState:
         self.worker.stop()
         self.plugins.stop()
         self.db_probe.stop()
+        self.changes.close()
         self.db.dispose()

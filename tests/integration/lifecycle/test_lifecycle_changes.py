@@ -31,6 +31,7 @@ def test_version_grows_when_jobs_or_deployments_change_while_listened_to(
         settled = feed.version
         time.sleep(0.3)
         assert feed.version == settled  # nothing changes: no news
+    feed.close()
 
 
 def test_the_poller_stops_when_the_last_listener_leaves_and_restarts_for_the_next(
@@ -46,3 +47,16 @@ def test_the_poller_stops_when_the_last_listener_leaves_and_restarts_for_the_nex
     assert not thread.is_alive() and feed._thread is None
     with feed.listening():
         _wait_for(lambda: feed._thread is not None and feed._thread.is_alive())
+    feed.close()
+    assert feed._thread is None
+
+
+def test_a_closed_feed_polls_no_more(app: FastAPI, client: TestClient) -> None:
+    state = app.state.lifecycle
+    feed = ChangeFeed(state.db, state.metrics, interval=0.05)
+    with feed.listening():
+        _wait_for(lambda: feed._marker is not None)
+        feed.close()
+        assert feed._thread is None
+    with feed.listening():
+        assert feed._thread is None  # closed with the state: no poller after the database is gone

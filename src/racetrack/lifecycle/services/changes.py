@@ -44,6 +44,7 @@ class ChangeFeed:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     @contextmanager
     def listening(self) -> Iterator[ChangeFeed]:
@@ -51,7 +52,7 @@ class ChangeFeed:
         with self._lock:
             self._listeners += 1
             self._metrics.event_stream_client_connected.inc()
-            if self._thread is None or not self._thread.is_alive():
+            if not self._closed and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(target=self._loop, name="change-feed", daemon=True)
                 self._thread.start()
         try:
@@ -75,12 +76,22 @@ class ChangeFeed:
                 self.version += 1
             self._marker = marker
 
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop polling for good and wait for the poller (before the database is disposed)."""
+        with self._lock:
+            self._closed = True
+            self._wake.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
     def _loop(self) -> None:
         while True:
             self.poll()
             with self._lock:
-                self._wake.wait(self.interval)
-                if self._listeners == 0:
+                if not self._closed:
+                    self._wake.wait(self.interval)
+                if self._listeners == 0 or self._closed:
                     self._thread = None
                     self._marker = None  # changes made while nobody listened are not news
                     return
