@@ -90,3 +90,17 @@ def _spinner(out: Output) -> AbstractContextManager[Any]:
     from rich.console import Console
 
     return Console().status("waiting for the deployment to start...", spinner="dots")
+
+
+def follow_deployment(client: LifecycleClient, deployment_id: str, out: Output) -> dict[str, Any]:
+    """``wait_for_deployment``, where Ctrl+C stops only the following (exit code 130)."""
+    try:
+        return wait_for_deployment(client, deployment_id, out)
+    except KeyboardInterrupt:
+        import typer
+
+        out.warning(
+            f"stopped following deployment {deployment_id}; it goes on on the server "
+            "(check it with: racetrack deployments)"
+        )
+        raise typer.Exit(130) from None

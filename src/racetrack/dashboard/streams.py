@@ -9,17 +9,16 @@ streams never hold up a shutdown.
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
 
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from loguru import logger
 
 from racetrack.dashboard.session import PageUser
 from racetrack.lifecycle.api.deps import State
+from racetrack.lifecycle.api.streaming import Follower, follow_in_thread
 from racetrack.lifecycle.services.jobs import strip_ansi
 from racetrack.lifecycle.state import LifecycleState
 
@@ -69,47 +68,18 @@ def events(request: Request, user: PageUser, state: State) -> StreamingResponse:
     return StreamingResponse(_changes(request, state), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
-def follow_lines(
-    request: Request, stream: Callable[[Callable[[], bool]], Iterator[str]]
-) -> StreamingResponse:
+def follow_lines(request: Request, follower: Follower) -> StreamingResponse:
     """Log lines of a blocking follower as ``event: line`` events until disconnect or shutdown."""
 
+    async def give_up() -> bool:
+        return STOPPING.is_set() or await request.is_disconnected()
+
     async def produce() -> AsyncIterator[str]:
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=1000)
-        stopped = threading.Event()
-
-        def stop() -> bool:
-            return stopped.is_set() or STOPPING.is_set()
-
-        def follow() -> None:
-            try:
-                for line in stream(stop):
-                    if stop():
-                        break
-                    asyncio.run_coroutine_threadsafe(queue.put(line), loop).result()
-            except Exception as e:  # the target failed: tell the client, end the stream
-                if not stop():
-                    logger.warning("following job logs failed", error=str(e))
-            finally:
-                if not stop():
-                    asyncio.run_coroutine_threadsafe(queue.put(None), loop)
-
-        threading.Thread(target=follow, name="dashboard-logs", daemon=True).start()
         yield "retry: 5000\n\n"
-        try:
-            while not STOPPING.is_set() and not await request.is_disconnected():
-                try:
-                    line = await asyncio.wait_for(queue.get(), timeout=0.5)
-                except TimeoutError:
-                    continue
-                if line is None:
-                    yield sse("end")
-                    return
-                yield sse("line", strip_ansi(line.rstrip("\n")) or " ")
-        finally:
-            stopped.set()
-            while not queue.empty():  # unblock a follower waiting on a full queue
-                queue.get_nowait()
+        async for line in follow_in_thread(follower, give_up):
+            if STOPPING.is_set():
+                return
+            yield sse("line", strip_ansi(line.rstrip("\n")) or " ")
+        yield sse("end")
 
     return StreamingResponse(produce(), media_type="text/event-stream", headers=SSE_HEADERS)

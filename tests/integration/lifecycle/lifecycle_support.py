@@ -22,6 +22,17 @@ def login(client: TestClient, username: str = "admin", password: str = ADMIN_PAS
     return token
 
 
+def register_user(client: TestClient, admin_headers: dict[str, str], username: str) -> dict[str, str]:
+    """Register ``username`` through the API, activate it as staff, log in; its auth headers."""
+    password = "a-long-enough-passphrase"
+    api = "/lifecycle/api/v1"
+    registered = client.post(f"{api}/users/register", json={"username": username, "password": password})
+    assert registered.status_code == 200, registered.text
+    activated = client.patch(f"{api}/users/{username}", json={"is_active": True}, headers=admin_headers)
+    assert activated.status_code == 200, activated.text
+    return {"X-Racetrack-Auth": login(client, username, password)}
+
+
 def manifest(name: str = "adder", version: str = "0.0.1", **extra: Any) -> dict[str, Any]:
     return {
         "name": name,

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from racetrack.lifecycle.db.models import AuditLogEvent, Deployment
-from tests.integration.lifecycle.lifecycle_support import INTERNAL_TOKEN, TestClient, deploy
+from tests.integration.lifecycle.lifecycle_support import INTERNAL_TOKEN, TestClient, deploy, register_user
 
 API = "/lifecycle/api/v1"
 
@@ -252,21 +252,11 @@ def test_deployments_list_carries_status_phase_error_and_duration(
 ENDPOINT_OF_ADDER = "endpoint /api/v1/perform of job adder 0.0.1"
 
 
-def _register(client: TestClient, auth: dict[str, str], username: str) -> dict[str, str]:
-    password = "a-long-enough-passphrase"
-    assert client.post(f"{API}/users/register", json={"username": username, "password": password}).is_success
-    assert client.patch(f"{API}/users/{username}", json={"is_active": True}, headers=auth).is_success
-    token = client.post(f"{API}/users/login", json={"username": username, "password": password}).json()[
-        "token"
-    ]
-    return {"X-Racetrack-Auth": token}
-
-
 def test_administration_changes_are_recorded_with_their_sentences(
     client: TestClient, auth: dict[str, str]
 ) -> None:
     deploy(client, auth, public_endpoints=["/api/v1/webview"])
-    _register(client, auth, "ann@example.com")
+    register_user(client, auth, "ann@example.com")
     client.patch(
         f"{API}/users/ann@example.com",
         json={"is_staff": True, "password": "another-long-passphrase"},
@@ -321,8 +311,8 @@ def test_administration_events_are_shown_to_staff_and_to_the_users_they_concern(
     client: TestClient, auth: dict[str, str]
 ) -> None:
     deploy(client, auth)
-    bob = _register(client, auth, "bob@example.com")
-    carol = _register(client, auth, "carol@example.com")
+    bob = register_user(client, auth, "bob@example.com")
+    carol = register_user(client, auth, "carol@example.com")
     client.post(f"{API}/escs", json={"name": "billing"}, headers=auth)
 
     def sentences(headers: dict[str, str], path: str = "audit/activity") -> list[str]:

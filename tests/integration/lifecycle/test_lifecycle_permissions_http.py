@@ -9,7 +9,6 @@ unexpected allows, zero unexpected refusals.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +22,7 @@ from racetrack.lifecycle.services.auth import SubjectKind
 from racetrack.lifecycle.services.permissions import Scope
 from racetrack.pub.app import create_app as create_pub_app
 from racetrack.pub.settings import PubSettings
-from tests.integration.lifecycle.lifecycle_support import ADMIN_PASSWORD, INTERNAL_TOKEN, manifest
+from tests.integration.lifecycle.lifecycle_support import ADMIN_PASSWORD, INTERNAL_TOKEN, deploy
 from tests.integration.lifecycle.test_lifecycle_permissions import (
     COVERS,
     SUBJECT_TYPES,
@@ -99,7 +98,7 @@ def test_api_and_pub_allow_exactly_what_a_single_grant_covers(
             ("other", "1.0.0"),
             ("adder-x", "1.0.0"),
         ):
-            result = _deploy(http, admin, name, version)
+            result = deploy(http, admin, name=name, version=version)  # type: ignore[arg-type]
             assert result["status"] == "done", result
             manifests[(name, version)] = http.get(f"{API}/job/{name}/{version}", headers=admin).json()[
                 "manifest_yaml"
@@ -156,15 +155,3 @@ def test_api_and_pub_allow_exactly_what_a_single_grant_covers(
                         )
     assert asked == len(COVERS) * len(Scope) * (4 + len(PUB_CALLS))
     assert unexpected == []
-
-
-def _deploy(http: httpx.Client, headers: dict[str, str], name: str, version: str) -> dict[str, Any]:
-    response = http.post(f"{API}/deploy", json={"manifest": manifest(name, version)}, headers=headers)
-    assert response.status_code == 200, response.text
-    deployment_id = response.json()["id"]
-    deadline = time.monotonic() + 20
-    while True:
-        body: dict[str, Any] = http.get(f"{API}/deploy/{deployment_id}", headers=headers).json()
-        if body["status"] != "in_progress" or time.monotonic() > deadline:
-            return body
-        time.sleep(0.05)

@@ -22,7 +22,13 @@ from racetrack.plugins.engine import PluginEngine
 from racetrack.plugins.hookspecs import hookimpl
 from racetrack.plugins.interfaces import PluginContext
 from tests.integration.lifecycle.lifecycle_fakes import FakeBuilder, FakePlugin, FakeTarget
-from tests.integration.lifecycle.lifecycle_support import deploy, login, manifest, wait_for_deployment
+from tests.integration.lifecycle.lifecycle_support import (
+    deploy,
+    login,
+    manifest,
+    register_user,
+    wait_for_deployment,
+)
 
 API = "/lifecycle/api/v1"
 
@@ -58,19 +64,6 @@ def _deploy_with_secrets(client: TestClient, auth: dict[str, str], **extra: Any)
     return result
 
 
-def _user_headers(client: TestClient, auth: dict[str, str], username: str) -> dict[str, str]:
-    password = "a-long-enough-passphrase"
-    assert (
-        client.post(f"{API}/users/register", json={"username": username, "password": password}).status_code
-        == 200
-    )
-    assert client.patch(f"{API}/users/{username}", json={"is_active": True}, headers=auth).status_code == 200
-    token = client.post(f"{API}/users/login", json={"username": username, "password": password}).json()[
-        "token"
-    ]
-    return {"X-Racetrack-Auth": token}
-
-
 def test_redeploy_rebuilds_from_the_stored_manifest_with_the_secrets_kept_by_the_target(
     app: FastAPI, client: TestClient, auth: dict[str, str], target: FakeTarget, builder: FakeBuilder
 ) -> None:
@@ -103,7 +96,7 @@ def test_redeploy_by_another_deployer_needs_deploy_job_not_the_secrets_and_grant
     app: FastAPI, client: TestClient, auth: dict[str, str], target: FakeTarget
 ) -> None:
     _deploy_with_secrets(client, auth)
-    bob = _user_headers(client, auth, "bob@example.com")
+    bob = register_user(client, auth, "bob@example.com")
 
     # new users may deploy_job on all jobs by default: enough to rebuild, secrets stay unknown to them
     response = client.post(f"{API}/job/adder/0.0.1/redeploy", headers=bob)
@@ -123,7 +116,7 @@ def test_redeploy_without_deploy_job_is_refused(
     client: TestClient, auth: dict[str, str], builder: FakeBuilder
 ) -> None:
     deploy(client, auth)
-    eve = _user_headers(client, auth, "eve@example.com")
+    eve = register_user(client, auth, "eve@example.com")
     grants = client.get(f"{API}/permissions", params={"subject": "eve@example.com"}, headers=auth).json()
     for grant in grants:
         if grant["scope"] == "deploy_job":

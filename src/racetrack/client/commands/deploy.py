@@ -74,7 +74,7 @@ def deploy(
         out.warning("The REMOTE argument of deploy is deprecated, use --remote REMOTE")
         remote = remote_positional
 
-    from racetrack.client.progress import wait_for_deployment
+    from racetrack.client.progress import follow_deployment
     from racetrack.client.session import open_session
 
     loaded = _load(workdir, extra_vars or [], out)
@@ -89,14 +89,7 @@ def deploy(
     response = session.client.post("deploy", payload)
     deployment_id = str(response["id"])
     out.info(f"job deployment requested: {deployment_id}")
-    try:
-        deployment = wait_for_deployment(session.client, deployment_id, out)
-    except KeyboardInterrupt:
-        out.warning(
-            f"stopped following deployment {deployment_id}; it goes on on the server "
-            "(check it with: racetrack list)"
-        )
-        raise typer.Exit(130) from None
+    deployment = follow_deployment(session.client, deployment_id, out)
     pub_url = (deployment.get("job") or {}).get("pub_url") or _pub_url(session, manifest)
     out.notice(f'Job "{manifest.name}" has been deployed. Check out {pub_url} to access your Job')
 

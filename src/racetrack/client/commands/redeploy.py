@@ -62,7 +62,7 @@ def _run(
     operation: str,
     body: dict[str, str] | None = None,
 ) -> None:
-    from racetrack.client.progress import wait_for_deployment
+    from racetrack.client.progress import follow_deployment
     from racetrack.client.session import open_session
 
     state = cli_state(ctx)
@@ -72,14 +72,7 @@ def _run(
     deployment_id = str(response["id"])
     exact = str(response.get("job_version") or version)
     out.info(f"{operation} of job {name} v{exact} requested: {deployment_id}")
-    try:
-        deployment = wait_for_deployment(session.client, deployment_id, out)
-    except KeyboardInterrupt:
-        out.warning(
-            f"stopped following deployment {deployment_id}; it goes on on the server "
-            "(check it with: racetrack deployments)"
-        )
-        raise typer.Exit(130) from None
+    deployment = follow_deployment(session.client, deployment_id, out)
     pub_url = (deployment.get("job") or {}).get("pub_url")
     done = {"redeploy": "redeployed", "reprovision": "reprovisioned"}.get(operation, "moved")
     out.notice(f'Job "{name}" v{exact} has been {done}.' + (f" Check out {pub_url}" if pub_url else ""))

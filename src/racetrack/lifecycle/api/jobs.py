@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, StreamingResponse
-from loguru import logger
 
 from racetrack.core.errors import DeploymentError
 from racetrack.lifecycle.api.deps import Caller, State
+from racetrack.lifecycle.api.streaming import Follower, follow_in_thread
 from racetrack.lifecycle.schemas import DeploymentDto, JobDto, LogsResponse, ManifestBody, MoveBody
 from racetrack.lifecycle.services.deployments import DeploymentKind, DeploymentStatus
 from racetrack.lifecycle.services.jobs import strip_ansi
 
 router = APIRouter(tags=["jobs"])
-_END = object()
 
 
 @router.get("/job", response_model=list[JobDto])
@@ -115,38 +112,9 @@ def runtime_logs_stream(
     return StreamingResponse(_lines(stream), media_type="text/plain; charset=utf-8")
 
 
-async def _lines(stream: Callable[[Callable[[], bool]], Iterator[str]]) -> AsyncIterator[str]:
-    """Run the blocking log follower in a thread; stop it when the client goes away."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=1000)
-    stopped = threading.Event()
-
-    def produce() -> None:
-        try:
-            for line in stream(stopped.is_set):
-                if stopped.is_set():
-                    break
-                asyncio.run_coroutine_threadsafe(queue.put(line), loop).result()
-        except Exception as e:
-            if not stopped.is_set():
-                logger.warning("following job logs failed", error=str(e))
-        finally:
-            if not stopped.is_set():
-                asyncio.run_coroutine_threadsafe(queue.put(_END), loop)
-
-    thread = threading.Thread(target=produce, name="logs-follower", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = await queue.get()
-            if item is _END:
-                return
-            line = str(item)
-            yield line if line.endswith("\n") else line + "\n"
-    finally:
-        stopped.set()
-        while not queue.empty():  # unblock a producer waiting on a full queue
-            queue.get_nowait()
+async def _lines(stream: Follower) -> AsyncIterator[str]:
+    async for line in follow_in_thread(stream):
+        yield line if line.endswith("\n") else line + "\n"
 
 
 @router.get("/job/{name}/{version}/build-logs", response_model=LogsResponse)
