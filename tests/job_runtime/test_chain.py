@@ -131,11 +131,11 @@ def test_http_error_raises_runtime_error_with_the_response_body(pub: FakePub) ->
 
 
 def test_timeout_is_explicit_and_configurable(pub: FakePub) -> None:
-    pub.delay = 1.0
+    pub.delay = 3.0
     started = time.monotonic()
     with pytest.raises(RuntimeError, match='failed to call job "adder latest" by python-chain: .*timed out'):
         call_job("adder", payload={"numbers": [1]}, timeout=0.2)
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 2  # the answer would take 3 s
 
 
 def test_unreachable_gateway_raises_runtime_error(monkeypatch: pytest.MonkeyPatch) -> None:

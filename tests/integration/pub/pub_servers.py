@@ -249,6 +249,17 @@ def job_app(control: JobControl) -> Starlette:
         await asyncio.sleep(float(request.query_params.get("seconds", "2")))
         return JSONResponse({"slow": True})
 
+    arrivals: dict[str, int] = {}
+
+    async def meet(request: Request) -> Response:
+        """Answers once `size` calls of one `group` are inside at the same time (or after 10 s)."""
+        group, size = request.query_params["group"], int(request.query_params["size"])
+        arrivals[group] = arrivals.get(group, 0) + 1
+        deadline = time.monotonic() + 10
+        while arrivals[group] < size and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        return JSONResponse({"met": arrivals[group] >= size})
+
     async def upload(request: Request) -> Response:
         size = 0
         async for chunk in request.stream():
@@ -270,6 +281,7 @@ def job_app(control: JobControl) -> Starlette:
             Route(prefix + "/redirect", redirect),
             Route(prefix + "/external-redirect", external_redirect),
             Route(prefix + "/slow", slow),
+            Route(prefix + "/meet", meet),
             Route(prefix + "/upload", upload, methods=["POST", "PUT"]),
             Route(prefix + "/big", big),
             Route(prefix + "/error", error),

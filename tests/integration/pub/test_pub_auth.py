@@ -191,7 +191,7 @@ def test_new_grant_is_effective_within_the_negative_ttl(base: str, lifecycle: Fa
     lifecycle.tokens["newcomer"] = "User newcomer"
     granted_at = time.monotonic()
     while httpx.get(url, headers={"X-Racetrack-Auth": "newcomer"}).status_code == 401:
-        assert time.monotonic() - granted_at < 2
+        assert time.monotonic() - granted_at < 3, "a new grant is still refused 3 s on (negative TTL 1 s)"
         time.sleep(0.05)
 
 
@@ -226,10 +226,10 @@ def test_cached_answer_is_used_while_lifecycle_is_down(
     assert httpx.get(url, headers=AUTH).status_code == 200
     own_lifecycle.stop()
     time.sleep(0.3)
-    started = time.monotonic()
-    assert httpx.get(url, headers=AUTH).status_code == 200
-    assert httpx.get(url, headers=AUTH).status_code == 200
-    assert time.monotonic() - started < 1
+    for _ in range(2):
+        started = time.monotonic()
+        assert httpx.get(url, headers=AUTH).status_code == 200
+        assert time.monotonic() - started < 1.5  # not waiting out the 2 s Lifecycle timeout
     assert httpx.get(f"{base}/pub/job/adder/0.0.2/health").status_code == 200
 
 

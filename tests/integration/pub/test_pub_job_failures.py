@@ -26,13 +26,13 @@ def metric(base: str, name: str) -> float:
     raise AssertionError(f"metric {name} not exported")
 
 
-def test_dead_job_is_answered_bad_gateway_within_a_second(lifecycle: FakeLifecycle, pub: PubFactory) -> None:
+def test_dead_job_is_answered_bad_gateway_at_once(lifecycle: FakeLifecycle, pub: PubFactory) -> None:
     lifecycle.add_job("adder", "0.0.2", [f"127.0.0.1:{unused_port()}"])
     lifecycle.tokens[TOKEN] = "User admin"
     base = pub()
     started = time.monotonic()
     response = httpx.get(f"{base}/pub/job/adder/latest/api/v1/perform", headers=AUTH)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 3  # not retried until some timeout
     assert response.status_code == 502
     assert response.json() == {
         "error": "Reverse proxy error: connection refused to a target job (job may be dead)",
@@ -58,7 +58,7 @@ def test_unroutable_job_is_answered_within_the_connect_timeout(
         response = httpx.get(f"{base}/pub/job/adder/0.0.2/x", headers=AUTH)
     finally:
         hanging.close()
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 3  # the listener never accepts: only the timeout ends it
     assert response.status_code == 502
     assert "job may be dead" in response.json()["error"]
 
@@ -82,7 +82,7 @@ def test_job_crashing_mid_request_is_a_bad_gateway(
     assert httpx.get(f"{base}/pub/job/adder/0.0.2/ok", headers=AUTH).json() == {"alive": True}
     started = time.monotonic()
     response = httpx.post(f"{base}/pub/job/adder/0.0.2/crash", headers=AUTH, json={"a": 1})
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 3  # not left waiting for the 600 s request timeout
     assert response.status_code == 502
     assert (
         response.json()["error"]
@@ -111,8 +111,8 @@ def test_job_too_slow_is_a_gateway_timeout(
     lifecycle.tokens[TOKEN] = "User admin"
     base = pub(job_request_timeout=0.3)
     started = time.monotonic()
-    response = httpx.get(f"{base}/pub/job/adder/0.0.2/slow?seconds=2", headers=AUTH)
-    assert time.monotonic() - started < 1.5
+    response = httpx.get(f"{base}/pub/job/adder/0.0.2/slow?seconds=10", headers=AUTH)
+    assert time.monotonic() - started < 5  # the job would answer after 10 s
     assert response.status_code == 504
     assert response.json()["error"] == "Reverse proxy error: request to a job timed out"
     assert metric(base, "pub_job_proxy_context_deadline_errors_total") == 1
