@@ -138,6 +138,19 @@ def test_graph_node_click_shows_details(page: Page, server: Server) -> None:
     expect(page.get_by_role("heading", name="Nodes and edges")).to_be_visible()
 
 
+def test_graph_physics_moves_nodes_until_turned_off(page: Page, server: Server) -> None:
+    esc_id = create_esc(server, f"physics-{uuid.uuid4().hex[:6]}")
+    log_in(page, path="/dashboard/graph")
+    node = page.locator(f'g.node[data-id="esc-{esc_id}"]')
+    placed = node.get_attribute("transform")
+    page.get_by_label("Enable physics").check()
+    expect(node).not_to_have_attribute("transform", placed or "")
+    page.get_by_label("Enable physics").uncheck()
+    stopped = node.get_attribute("transform")
+    page.wait_for_timeout(300)  # a few animation frames
+    assert node.get_attribute("transform") == stopped, "nodes still move with physics off"
+
+
 def test_screenshots_of_the_main_pages(page: Page) -> None:
     log_in(page, path="/dashboard/administration")
     pages = {

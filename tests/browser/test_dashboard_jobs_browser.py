@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Dialog, Page, Request, expect
 
 from racetrack.client.context import pack_build_context
 from tests.browser.conftest import ADMIN_PASSWORD, GIT_TOKEN, GIT_USERNAME, log_in, screenshot
@@ -161,3 +161,56 @@ def test_jobs_page_fits_a_phone(page: Page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"page is {width}px wide on a 390px screen"
     screenshot(page, "jobs-phone")
+
+
+def test_live_updates_can_be_turned_off_and_the_choice_is_remembered(page: Page) -> None:
+    streams: list[str] = []
+
+    def opened(request: Request) -> None:
+        if request.url.endswith("/events"):
+            streams.append(request.url)
+
+    page.on("request", opened)
+    log_in(page)
+    live = page.get_by_label("Live updates")
+    expect(live).to_be_checked()
+    assert len(streams) == 1, "the jobs page opens one event stream"
+
+    live.uncheck()
+    page.reload(wait_until="load")
+    expect(page.get_by_label("Live updates")).not_to_be_checked()
+    assert len(streams) == 1, "with live updates off, no event stream is opened"
+
+    with page.expect_request(lambda request: request.url.endswith("/events")):
+        with page.expect_request(lambda request: "/jobs-tree" in request.url):
+            page.get_by_label("Live updates").check()  # reconnects and catches up at once
+    page.reload(wait_until="load")
+    expect(page.get_by_label("Live updates")).to_be_checked()
+
+
+def test_jobs_list_width_follows_the_splitter_and_is_remembered(page: Page) -> None:
+    log_in(page)
+    pane = page.locator(".jobs-tree-pane")
+    splitter = page.get_by_role("separator", name="Resize the jobs list")
+    before = pane.bounding_box()
+    assert before is not None
+
+    splitter.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    after_keys = pane.bounding_box()
+    assert after_keys is not None and round(after_keys["width"] - before["width"]) == 40
+
+    box = splitter.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 100, box["y"] + 20, steps=5)
+    page.mouse.up()
+    dragged = pane.bounding_box()
+    assert dragged is not None and round(dragged["width"] - after_keys["width"]) == 100
+    assert splitter.get_attribute("aria-valuenow") == str(round(dragged["width"]))
+
+    page.reload()
+    remembered = page.locator(".jobs-tree-pane").bounding_box()
+    assert remembered is not None and round(remembered["width"]) == round(dragged["width"])

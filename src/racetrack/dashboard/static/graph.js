@@ -1,5 +1,7 @@
 // The dependencies graph: drag nodes (edges follow), click a node to highlight it and its
 // neighbours and show its details, click the background (or press Escape) to reset.
+// "Enable physics" runs a force layout (Fruchterman-Reingold: nodes repel, edges attract,
+// a weak pull to the centre) that cools down and settles; a dragged node stays where it is put.
 (function () {
   "use strict";
   var BOX = [90, 20], RADII = [90, 24];
@@ -88,6 +90,70 @@
       panel.hidden = true;
     }
 
+    var view = svg.viewBox.baseVal, SPACING = 170, physics = null;
+
+    function moveTo(node, x, y) {
+      node.x = Math.min(Math.max(x, BOX[0] + 4), view.width - BOX[0] - 4);
+      node.y = Math.min(Math.max(y, BOX[1] + 4), view.height - BOX[1] - 4);
+      node.el.setAttribute("transform", "translate(" + node.x + "," + node.y + ")");
+    }
+
+    function step() {
+      if (!physics) return;
+      var ids = Object.keys(nodes), push = {};
+      ids.forEach(function (id) { push[id] = [0, 0]; });
+      for (var i = 0; i < ids.length; i++) {
+        for (var j = i + 1; j < ids.length; j++) {
+          var a = nodes[ids[i]], b = nodes[ids[j]];
+          var dx = a.x - b.x, dy = a.y - b.y, d = Math.max(Math.sqrt(dx * dx + dy * dy), 1);
+          if (d < 1.5) { dx = Math.random() - 0.5; dy = Math.random() - 0.5; }
+          var f = SPACING * SPACING / d;
+          push[ids[i]][0] += dx / d * f; push[ids[i]][1] += dy / d * f;
+          push[ids[j]][0] -= dx / d * f; push[ids[j]][1] -= dy / d * f;
+        }
+      }
+      edges.forEach(function (line) {
+        var from = line.getAttribute("data-from"), to = line.getAttribute("data-to");
+        var a = nodes[from], b = nodes[to];
+        if (!a || !b || a === b) return;
+        var dx = b.x - a.x, dy = b.y - a.y, d = Math.max(Math.sqrt(dx * dx + dy * dy), 1), f = d * d / SPACING;
+        push[from][0] += dx / d * f; push[from][1] += dy / d * f;
+        push[to][0] -= dx / d * f; push[to][1] -= dy / d * f;
+      });
+      ids.forEach(function (id) {
+        var node = nodes[id];
+        if (drag && drag.node === node) return;
+        var fx = push[id][0] + (view.width / 2 - node.x) * 0.05, fy = push[id][1] + (view.height / 2 - node.y) * 0.05;
+        var size = Math.sqrt(fx * fx + fy * fy);
+        if (size < 0.01) return;
+        var moved = Math.min(size, physics.temperature);
+        moveTo(node, node.x + fx / size * moved, node.y + fy / size * moved);
+      });
+      edges.forEach(drawEdge);
+      physics.temperature *= 0.97;
+      physics.frame = physics.temperature > 0.05 ? window.requestAnimationFrame(step) : 0;  // settled
+    }
+
+    function heat(temperature) {
+      physics.temperature = Math.max(physics.temperature, temperature);
+      if (!physics.frame) physics.frame = window.requestAnimationFrame(step);
+    }
+
+    function setPhysics(on) {
+      if (on && !physics) {
+        physics = { temperature: 0, frame: 0 };
+        heat(30);
+      } else if (!on && physics) {
+        window.cancelAnimationFrame(physics.frame);
+        physics = null;
+      }
+    }
+    var toggle = document.getElementById("graph-physics");
+    if (toggle) {
+      toggle.checked = false;
+      toggle.addEventListener("change", function () { setPhysics(toggle.checked); });
+    }
+
     var drag = null;
     svg.addEventListener("pointerdown", function (event) {
       var el = event.target.closest("g.node");
@@ -102,8 +168,8 @@
       if (Math.abs(event.clientX - drag.sx) + Math.abs(event.clientY - drag.sy) > 3) drag.moved = true;
       if (!drag.moved) return;
       var p = toSvg(event), node = drag.node;
-      node.x = p.x - drag.dx; node.y = p.y - drag.dy;
-      node.el.setAttribute("transform", "translate(" + node.x + "," + node.y + ")");
+      moveTo(node, p.x - drag.dx, p.y - drag.dy);
+      if (physics) heat(10);
       var id = node.el.getAttribute("data-id");
       edges.forEach(function (line) {
         if (line.getAttribute("data-from") === id || line.getAttribute("data-to") === id) drawEdge(line);

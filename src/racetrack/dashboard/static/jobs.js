@@ -19,21 +19,90 @@
     return url;
   }
 
+  function refresh() {
+    document.querySelectorAll("[data-live-url]").forEach(function (el) {
+      if (el.id) htmx.ajax("GET", liveUrl(el), { target: "#" + el.id, swap: "outerHTML" });
+    });
+  }
+
+  // choices remembered in this browser (storage may be unavailable, e.g. in private mode)
+  function recall(key) {
+    try { return window.localStorage.getItem(key); } catch (e) { return null; }
+  }
+  function remember(key, value) {
+    try { window.localStorage.setItem(key, value); } catch (e) { /* not remembered */ }
+  }
+
+  // "Live updates" (on unless the user turned it off)
+  var LIVE_KEY = "jobs.autoUpdateEnabled";
+  function liveWanted() { return recall(LIVE_KEY) !== "false"; }
+
   // one EventSource per page; on "changed" every [data-live-url] element re-fetches itself
   // after a random 0-750 ms delay (spreads the load of many open dashboards)
   function connect() {
     var live = document.querySelector("[data-live-url][data-events]");
-    if (!live || events || !window.EventSource) return;
+    if (!live || events || !window.EventSource || !liveWanted()) return;
     events = new EventSource(live.getAttribute("data-events"));
     events.addEventListener("changed", function () {
-      setTimeout(function () {
-        document.querySelectorAll("[data-live-url]").forEach(function (el) {
-          if (el.id) htmx.ajax("GET", liveUrl(el), { target: "#" + el.id, swap: "outerHTML" });
-        });
-      }, Math.random() * 750);
+      setTimeout(refresh, Math.random() * 750);
     });
   }
-  window.addEventListener("pagehide", function () { if (events) { events.close(); events = null; } });
+  function disconnect() { if (events) { events.close(); events = null; } }
+  window.addEventListener("pagehide", disconnect);
+
+  document.addEventListener("change", function (event) {
+    if (event.target.id !== "jobs-live") return;
+    remember(LIVE_KEY, event.target.checked ? "true" : "false");
+    if (event.target.checked) { connect(); refresh(); } else { disconnect(); }
+  });
+
+  // the splitter between the jobs list and the details: drag it or use the arrow keys
+  var WIDTH_KEY = "jobs.treeWidth", MIN_WIDTH = 220;
+  function setTreeWidth(px, save) {
+    var layout = document.querySelector(".jobs-layout"), splitter = document.getElementById("jobs-splitter");
+    if (!layout || !splitter) return;
+    var max = Math.max(MIN_WIDTH, layout.clientWidth - 320);
+    px = Math.round(Math.min(Math.max(px, MIN_WIDTH), max));
+    layout.style.setProperty("--tree-width", px + "px");
+    splitter.setAttribute("aria-valuenow", String(px));
+    splitter.setAttribute("aria-valuemin", String(MIN_WIDTH));
+    splitter.setAttribute("aria-valuemax", String(max));
+    if (save) remember(WIDTH_KEY, String(px));
+  }
+  function treeWidth() {
+    var pane = document.querySelector(".jobs-tree-pane");
+    return pane ? pane.getBoundingClientRect().width : MIN_WIDTH;
+  }
+  function startSplitter() {
+    var splitter = document.getElementById("jobs-splitter");
+    if (!splitter) return;
+    var saved = recall(WIDTH_KEY);
+    if (saved) setTreeWidth(parseFloat(saved), false);
+    else splitter.setAttribute("aria-valuenow", String(Math.round(treeWidth())));
+    var drag = null;
+    splitter.addEventListener("pointerdown", function (event) {
+      drag = { x: event.clientX, width: treeWidth() };
+      splitter.setPointerCapture(event.pointerId);
+      splitter.classList.add("dragging");
+      event.preventDefault();
+    });
+    splitter.addEventListener("pointermove", function (event) {
+      if (drag) setTreeWidth(drag.width + event.clientX - drag.x, false);
+    });
+    splitter.addEventListener("pointerup", function () {
+      if (!drag) return;
+      drag = null;
+      splitter.classList.remove("dragging");
+      setTreeWidth(treeWidth(), true);
+    });
+    splitter.addEventListener("keydown", function (event) {
+      var step = event.shiftKey ? 80 : 20;
+      if (event.key === "ArrowLeft") setTreeWidth(treeWidth() - step, true);
+      else if (event.key === "ArrowRight") setTreeWidth(treeWidth() + step, true);
+      else return;
+      event.preventDefault();
+    });
+  }
 
   // keep collapsed families collapsed when the tree is replaced
   var collapsed = {};
@@ -124,7 +193,10 @@
     if (dialog) dialog.addEventListener("close", stopFollowing);
     var pre = document.querySelector("main pre[data-stream]");
     if (pre && !dialog) follow(pre);
+    var toggle = document.getElementById("jobs-live");
+    if (toggle) toggle.checked = liveWanted();
     stamp();
     connect();
+    startSplitter();
   });
 })();
