@@ -8,6 +8,7 @@ documented in ``docs/lifecycle.md``; a test keeps the two in step.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from pydantic_settings import (
 )
 
 CONFIG_FILE_ENV = "CONFIG_FILE"
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _alias(*names: str) -> AliasChoices:
@@ -113,6 +115,10 @@ class LifecycleSettings(BaseSettings):
     login_attempts_per_client_limit: int = Field(20, ge=1)
     # Seconds over which failed logins are counted.
     login_attempts_window: float = Field(60.0, gt=0)
+    # Comma-separated addresses or networks (CIDR) of the reverse proxies in front of Lifecycle
+    # (ingress, load balancer). A request from one of them is attributed to the address it
+    # names in X-Forwarded-For, so login limits count real clients, not the proxy.
+    trusted_proxies: str = ""
     # Mark the auth cookie Secure (only sent over HTTPS).
     enforce_secure_cookie: bool = Field(
         False, validation_alias=_alias("enforce_secure_cookie", "ENFORCE_SECURE_COOKIE")
@@ -130,6 +136,28 @@ class LifecycleSettings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _parse_proxies(cls, value: str) -> str:
+        for item in value.split(","):
+            if item.strip():
+                try:
+                    ipaddress.ip_network(item.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{item.strip()!r} is not an IP address or network; expected e.g. "
+                        "10.0.0.0/8,192.168.1.5"
+                    ) from None
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(
+            ipaddress.ip_network(item.strip(), strict=False)
+            for item in self.trusted_proxies.split(",")
+            if item.strip()
+        )
 
     @classmethod
     def settings_customise_sources(

@@ -16,7 +16,8 @@ from racetrack.lifecycle.services.changes import ChangeFeed
 from racetrack.lifecycle.services.crypto import Cipher, load_cipher
 from racetrack.lifecycle.services.deployments import DeploymentService
 from racetrack.lifecycle.services.jobs import JobService
-from racetrack.lifecycle.services.users import LoginRateLimiter, UserService
+from racetrack.lifecycle.services.login_limits import LoginRateLimiter
+from racetrack.lifecycle.services.users import UserService
 from racetrack.lifecycle.settings import LifecycleSettings
 from racetrack.lifecycle.sync import StatusSync
 from racetrack.lifecycle.worker import DeploymentWorker
@@ -99,6 +100,7 @@ class LifecycleState:
             db,
             auth,
             LoginRateLimiter(
+                db,
                 settings.login_attempts_limit,
                 settings.login_attempts_window,
                 settings.login_attempts_per_client_limit,

@@ -118,6 +118,44 @@ def test_failed_logins_from_one_address_for_many_users_are_rate_limited(client: 
     )
 
 
+def test_behind_a_trusted_proxy_limits_count_the_forwarded_client(make_app: Any) -> None:
+    app = make_app(trusted_proxies="10.0.0.0/8, 192.168.7.7")
+    with TestClient(app, client=("10.1.2.3", 40000)) as proxy:
+        for index in range(20):  # login_attempts_per_client_limit, all from one client
+            response = proxy.post(
+                f"{API}/users/login",
+                json={"username": f"u{index}@x.org", "password": "x"},
+                headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9, 192.168.7.7"},
+            )
+            assert response.status_code == 401
+        spraying = proxy.post(
+            f"{API}/users/login",
+            json={"username": "admin", "password": ADMIN_PASSWORD},
+            headers={"X-Forwarded-For": "203.0.113.9"},  # the hop nearest the proxies counts
+        )
+        assert spraying.status_code == 429
+        someone_else = proxy.post(
+            f"{API}/users/login",
+            json={"username": "admin", "password": ADMIN_PASSWORD},
+            headers={"X-Forwarded-For": "203.0.113.10"},
+        )
+        assert someone_else.status_code == 200
+    with TestClient(app, client=("172.16.0.1", 40000)) as untrusted:  # forwarded addresses ignored
+        for index in range(20):
+            untrusted.post(
+                f"{API}/users/login",
+                json={"username": f"v{index}@x.org", "password": "x"},
+                headers={"X-Forwarded-For": f"203.0.113.{100 + index}"},
+            )
+        refused = untrusted.post(f"{API}/users/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        assert refused.status_code == 429
+
+
+def test_a_malformed_trusted_proxies_setting_names_the_bad_entry(make_settings: Any) -> None:
+    with pytest.raises(ValueError, match="'10.0.0.300' is not an IP address or network; expected e.g."):
+        make_settings(trusted_proxies="10.0.0.0/8,10.0.0.300")
+
+
 def test_login_sets_the_auth_cookie_and_logout_deletes_it(client: TestClient) -> None:
     response = client.post(f"{API}/users/login", json={"username": "admin", "password": ADMIN_PASSWORD})
     cookie = response.headers["set-cookie"]

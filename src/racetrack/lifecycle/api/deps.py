@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -45,7 +46,24 @@ def current_subject(
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The caller's address: the peer, or, when the peer is a trusted proxy, the nearest
+    address in X-Forwarded-For that is not one (addresses further left could be forged)."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = get_state(request).settings.trusted_proxy_networks
+    if not trusted:
+        return peer
+    forwarded = [
+        hop.strip() for value in request.headers.getlist("x-forwarded-for") for hop in value.split(",")
+    ]
+    hops = [peer, *reversed([hop for hop in forwarded if hop])]
+    for hop in hops:
+        try:
+            address = ipaddress.ip_address(hop)
+        except ValueError:
+            return hop
+        if not any(address in network for network in trusted):
+            return hop
+    return hops[-1]
 
 
 Caller = Annotated[Subject, Depends(current_subject)]

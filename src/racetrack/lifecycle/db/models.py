@@ -273,3 +273,15 @@ class Setting(Base):
 
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[str | None] = mapped_column(Text)  # JSON
+
+
+class LoginFailure(Base):
+    """One failed login, counted against its username and against its client address."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_kind_key_failed_at", "kind", "key", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "user" or "client"
+    key: Mapped[str] = mapped_column(String(255))  # the username or the client address
+    failed_at: Mapped[datetime] = mapped_column(index=True)

@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -21,12 +18,12 @@ from racetrack.core.errors import (
     AlreadyExistsError,
     AuthenticationError,
     InvalidInputError,
-    RacetrackError,
 )
 from racetrack.lifecycle.db import Database
 from racetrack.lifecycle.db.models import AuthResourcePermission, AuthToken, Setting, User, now
 from racetrack.lifecycle.services import audit
 from racetrack.lifecycle.services.auth import AuthService, Subject, SubjectKind
+from racetrack.lifecycle.services.login_limits import LoginRateLimiter
 from racetrack.lifecycle.services.permissions import Scope
 
 ADMIN_USERNAME = "admin"
@@ -44,80 +41,11 @@ _COMMON_PASSWORDS = frozenset(
 )
 
 
-class TooManyAttemptsError(RacetrackError):
-    status_code = 429
-
-
 @dataclass(frozen=True)
 class LoginResult:
     username: str
     token: str
     is_staff: bool
-
-
-class LoginRateLimiter:
-    """Counts failed logins in a sliding window, per username and per client address (per process).
-
-    A username is locked after ``limit`` failures from anywhere (password guessing spread over
-    many addresses); a client address after ``client_limit`` failures for any usernames
-    (password spraying). A successful login clears its username's count, not its address's.
-    """
-
-    MAX_KEYS = 100_000  # beyond this, the keys with the oldest failures are forgotten first
-
-    def __init__(self, limit: int, window_seconds: float, client_limit: int | None = None) -> None:
-        self.limit = limit
-        self.client_limit = client_limit if client_limit is not None else limit * 4
-        self.window = window_seconds
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], moment: float) -> deque[float]:
-        failures = self._failures.get(key)
-        if failures is None:
-            failures = self._failures[key] = deque()
-        while failures and failures[0] <= moment - self.window:
-            failures.popleft()
-        return failures
-
-    def _wait(self, failures: deque[float], moment: float) -> int:
-        return max(1, round(failures[0] + self.window - moment))
-
-    def check(self, username: str, client: str) -> None:
-        moment = time.monotonic()
-        with self._lock:
-            by_user = self._recent(("user", username), moment)
-            if len(by_user) >= self.limit:
-                raise TooManyAttemptsError(
-                    f"too many failed login attempts for user {username}; "
-                    f"try again in {self._wait(by_user, moment)} seconds"
-                )
-            by_client = self._recent(("client", client), moment)
-            if len(by_client) >= self.client_limit:
-                raise TooManyAttemptsError(
-                    "too many failed login attempts from your address; "
-                    f"try again in {self._wait(by_client, moment)} seconds"
-                )
-
-    def failed(self, username: str, client: str) -> None:
-        moment = time.monotonic()
-        with self._lock:
-            self._recent(("user", username), moment).append(moment)
-            self._recent(("client", client), moment).append(moment)
-            if len(self._failures) > self.MAX_KEYS:
-                self._prune(moment)
-
-    def succeeded(self, username: str, client: str) -> None:
-        with self._lock:
-            self._failures.pop(("user", username), None)
-
-    def _prune(self, moment: float) -> None:
-        for key in [k for k, v in self._failures.items() if not v or v[-1] <= moment - self.window]:
-            del self._failures[key]
-        if len(self._failures) > self.MAX_KEYS:
-            oldest = sorted(self._failures, key=lambda k: self._failures[k][-1])
-            for key in oldest[: len(oldest) - self.MAX_KEYS]:
-                del self._failures[key]
 
 
 def validate_username(username: str) -> None:
@@ -267,10 +195,15 @@ class UserService:
             AuthenticationError: wrong username or password, or a disabled account.
         """
         self._limiter.check(username, client)
+        with self._db.session(readonly=True) as session:
+            user = session.scalars(select(User).where(User.username == username)).first()
+            verified = user is not None and self._verify(user, password)
+        if not verified:
+            self._limiter.failed(username, client)  # its own transaction: counted even though we raise
+            raise AuthenticationError("incorrect username or password")
         with self._db.session() as session:
             user = session.scalars(select(User).where(User.username == username)).first()
-            if user is None or not self._verify(user, password):
-                self._limiter.failed(username, client)
+            if user is None:  # gone since its password was checked
                 raise AuthenticationError("incorrect username or password")
             if not user.is_active:
                 raise AuthenticationError(
