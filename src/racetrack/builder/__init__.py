@@ -12,7 +12,7 @@ from racetrack.builder.sources import (
     prepare_workspace,
     remove_workspace,
 )
-from racetrack.builder.venv import build_local_artifact, environment_key
+from racetrack.builder.venv import build_local_artifact, environment_key, prune_environments
 
 __all__ = [
     "BuildLog",
@@ -23,5 +23,6 @@ __all__ = [
     "environment_key",
     "extract_build_context",
     "prepare_workspace",
+    "prune_environments",
     "remove_workspace",
 ]

@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 
 from racetrack.builder.logs import BuildLog
@@ -262,13 +262,10 @@ def ensure_environment(
     """The (key, directory) of the environment for ``recipe``, built unless already complete."""
     key = environment_key(recipe)
     final = envs_dir / key
-    if (final / MARKER).is_file():
-        os.utime(final / MARKER)  # last use, for a future clean-up of unused environments
-        log.write(f"reusing job environment env:{key[:12]}")
-        return key, final
-    with _file_lock(envs_dir / ".locks" / f"{key}.lock"):
-        if (final / MARKER).is_file():  # built by a concurrent deployment meanwhile
-            log.write(f"reusing job environment env:{key[:12]} (built by a concurrent deployment)")
+    with _file_lock(envs_dir / ".locks" / f"{key}.lock"):  # also keeps prune_environments away
+        if (final / MARKER).is_file():
+            os.utime(final / MARKER)  # its last use: unused environments are pruned after a while
+            log.write(f"reusing job environment env:{key[:12]}")
             return key, final
         for leftover in envs_dir.glob(f".tmp-{key[:16]}-*"):  # a crashed build of this key
             shutil.rmtree(leftover, ignore_errors=True)
@@ -285,6 +282,52 @@ def ensure_environment(
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     return key, final
+
+
+def _last_used(env_dir: Path) -> float:
+    marker = env_dir / MARKER
+    return (marker if marker.is_file() else env_dir).stat().st_mtime
+
+
+def _size(root: Path) -> int:
+    total = 0
+    for path in root.rglob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file() and not path.is_symlink():
+                total += path.stat().st_size
+    return total
+
+
+def prune_environments(envs_dir: Path, *, keep: Collection[Path], unused_for: float) -> tuple[list[str], int]:
+    """Delete job environments last used over ``unused_for`` seconds ago and not in ``keep``.
+
+    "Used" means built or reused by a deployment (the marker's mtime); ``keep`` holds the
+    environments of the jobs the targets still run, however old. Leftovers of crashed builds
+    go by the same age rule. Each environment is checked and deleted under its key's lock, so
+    a deployment reusing it at that moment either refreshes it first or finds it gone and
+    builds it again. Returns the deleted keys and the bytes freed.
+    """
+    if not envs_dir.is_dir():
+        return [], 0
+    kept = {Path(path).resolve() for path in keep}
+    cutoff = time.time() - unused_for
+    removed: list[str] = []
+    freed = 0
+    for entry in sorted(envs_dir.iterdir()):
+        if not entry.is_dir() or entry.is_symlink() or entry.name == ".locks" or entry.resolve() in kept:
+            continue
+        if entry.name.startswith(".tmp-"):  # a build that crashed (live builds are far younger)
+            if entry.stat().st_mtime < cutoff:
+                freed += _size(entry)
+                shutil.rmtree(entry, ignore_errors=True)
+            continue
+        with _file_lock(envs_dir / ".locks" / f"{entry.name}.lock"):
+            if not entry.is_dir() or _last_used(entry) >= cutoff:
+                continue
+            freed += _size(entry)
+            shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry.name)
+    return removed, freed
 
 
 def copy_source(workspace: Path, destination: Path) -> Path:

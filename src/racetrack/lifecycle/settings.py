@@ -104,6 +104,11 @@ class LifecycleSettings(BaseSettings):
     database_status_refresh_interval: float = 60.0
     # Deployments run at the same time by this process.
     deployment_workers: int = Field(4, ge=1)
+    # Seconds a job environment (virtualenv) is kept after its last use by a deployment, once
+    # no job of any target runs from it any more; 0 keeps every environment forever.
+    environment_retention: float = Field(7 * 24 * 3600.0, ge=0)
+    # Seconds between two looks for environments to prune (done by the status loop).
+    environment_prune_interval: float = Field(3600.0, gt=0)
     # Seconds between two heartbeats of a running deployment.
     deployment_heartbeat_interval: float = Field(5.0, gt=0)
     # A deployment in progress whose heartbeat is older than this many seconds was left by a

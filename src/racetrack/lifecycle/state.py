@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from loguru import logger
 
 from racetrack.lifecycle.db import Database
+from racetrack.lifecycle.janitor import EnvironmentJanitor
 from racetrack.lifecycle.metrics import LifecycleMetrics
 from racetrack.lifecycle.pipeline import ArtifactBuilder, DeploymentPipeline, LocalArtifactBuilder
 from racetrack.lifecycle.services.auth import AuthService
@@ -106,6 +107,7 @@ class LifecycleState:
                 settings.login_attempts_per_client_limit,
             ),
         )
+        artifact_builder = builder or LocalArtifactBuilder(settings.data_dir)
         pipeline = DeploymentPipeline(
             db=db,
             settings=settings,
@@ -113,11 +115,27 @@ class LifecycleState:
             auth=auth,
             cipher=cipher,
             metrics=metrics,
-            builder=builder or LocalArtifactBuilder(settings.data_dir),
+            builder=artifact_builder,
         )
         worker = DeploymentWorker(db, settings, instance_id, pipeline.run, abandon=pipeline.abandon)
         deployments = DeploymentService(db, settings, plugins, cipher, metrics, instance_id, worker.wake)
-        sync = StatusSync(db, plugins, metrics, settings.sync_interval, also=worker.halt_abandoned)
+        janitor = (
+            EnvironmentJanitor(
+                artifact_builder.envs_dir,
+                plugins,
+                settings.environment_retention,
+                settings.environment_prune_interval,
+            )
+            if isinstance(artifact_builder, LocalArtifactBuilder)
+            else None
+        )
+
+        def housekeeping() -> None:
+            worker.halt_abandoned()
+            if janitor is not None:
+                janitor.maybe_prune()
+
+        sync = StatusSync(db, plugins, metrics, settings.sync_interval, also=housekeeping)
         return cls(
             settings=settings,
             plugins=plugins,

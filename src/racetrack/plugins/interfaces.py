@@ -193,6 +193,13 @@ DEPLOYMENT_FAILURE_PROBE = "deployment_failure"
 #         Lets a reprovision start the same code again without rebuilding it."""
 CURRENT_ARTIFACT = "current_artifact"
 
+# Optional target method, looked up with getattr:
+#
+#     def environments_in_use(self) -> set[Path]:
+#         """The local environments (virtualenvs) of every deployment the target keeps, running
+#         or not. Lifecycle never prunes these, however long ago they were built."""
+ENVIRONMENTS_IN_USE = "environments_in_use"
+
 
 @dataclass
 class PluginContext:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 import urllib.error
@@ -250,3 +251,22 @@ def test_deployment_failure_is_none_for_a_healthy_deployment(
     record = target.deploy_job(make_request(source(tmp_path)))
     wait_live(record.internal_name or "")
     assert target.deployment_failure("adder", "0.0.1", "d1") is None
+
+
+def test_environments_in_use_are_those_of_every_kept_deployment(
+    tmp_path: Path, targets: Callable[..., LocalTarget]
+) -> None:
+    def environment(key: str) -> Path:
+        env = tmp_path / "envs" / key
+        (env / "bin").mkdir(parents=True)
+        (env / "bin" / "python").symlink_to(sys.executable)
+        return env
+
+    target = targets()
+    first, second = environment("a" * 64), environment("b" * 64)
+    target.deploy_job(make_request(source(tmp_path, "d1"), "d1", env_dir=first))
+    target.promote_job("adder", "0.0.1", "d1")
+    target.deploy_job(make_request(source(tmp_path, "d2"), "d2", version="0.0.2", env_dir=second))
+    assert target.environments_in_use() == {first, second}
+    target.delete_job("adder", "0.0.2")
+    assert target.environments_in_use() == {first}

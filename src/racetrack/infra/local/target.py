@@ -582,6 +582,11 @@ class LocalTarget:
             env=dict(dep.artifact_env),
         )
 
+    def environments_in_use(self) -> set[Path]:
+        """The virtualenvs of every deployment kept here (running, stopped or a fallback)."""
+        with self._lock:
+            return {Path(d.env_dir) for job in self._jobs.values() for d in job.deployments if d.env_dir}
+
     def deployment_failure(self, name: str, version: str, deployment_id: str) -> str | None:
         """Why a replica of this (not yet promoted) deployment went down, or None."""
         self.check_replicas()
