@@ -115,7 +115,7 @@ def build_embedded(host: str, port: int, data_dir: Path) -> EmbeddedServer:
     from racetrack.lifecycle.app import create_app as create_lifecycle_app
     from racetrack.lifecycle.services.crypto import load_cipher
     from racetrack.lifecycle.settings import LifecycleSettings
-    from racetrack.plugins.engine import PluginEngine
+    from racetrack.lifecycle.state import build_plugin_engine
     from racetrack.pub.app import create_app as create_pub_app
     from racetrack.pub.settings import PubSettings
 
@@ -132,8 +132,7 @@ def build_embedded(host: str, port: int, data_dir: Path) -> EmbeddedServer:
         internal_pub_url=pub_url,
         lifecycle_url=os.environ.get("EXTERNAL_LIFECYCLE_URL", remote_url),
     )
-    cipher = load_cipher(settings)
-    engine = PluginEngine(data_dir / "plugins", settings.plugins, cipher.encrypt, cipher.decrypt)
+    engine = build_plugin_engine(settings, load_cipher(settings))
     lifecycle_app = create_lifecycle_app(settings, engine, internal_token=internal_token)
     pub_app = create_pub_app(PubSettings(lifecycle_url=remote_url, lifecycle_auth_token=internal_token))
 
@@ -242,11 +241,10 @@ def run_component(name: str, host: str = "0.0.0.0", port: int | None = None) -> 
         from racetrack.lifecycle.app import create_app as create_lifecycle_app
         from racetrack.lifecycle.services.crypto import load_cipher
         from racetrack.lifecycle.settings import LifecycleSettings
-        from racetrack.plugins.engine import PluginEngine
+        from racetrack.lifecycle.state import build_plugin_engine
 
         settings = LifecycleSettings()
-        cipher = load_cipher(settings)
-        engine = PluginEngine(settings.data_dir / "plugins", settings.plugins, cipher.encrypt, cipher.decrypt)
+        engine = build_plugin_engine(settings, load_cipher(settings))
         internal_token = os.environ.get("LIFECYCLE_AUTH_TOKEN")
         app = create_lifecycle_app(settings, engine, internal_token=internal_token)
         _serve(app, host, port or int(os.environ.get("LIFECYCLE_PORT", "7202")))
@@ -254,11 +252,10 @@ def run_component(name: str, host: str = "0.0.0.0", port: int | None = None) -> 
         from racetrack.dashboard import create_standalone_app
         from racetrack.lifecycle.services.crypto import load_cipher
         from racetrack.lifecycle.settings import LifecycleSettings
-        from racetrack.plugins.engine import PluginEngine
+        from racetrack.lifecycle.state import build_plugin_engine
 
         settings = LifecycleSettings()
-        cipher = load_cipher(settings)
-        engine = PluginEngine(settings.data_dir / "plugins", settings.plugins, cipher.encrypt, cipher.decrypt)
+        engine = build_plugin_engine(settings, load_cipher(settings))
         app = create_standalone_app(settings, engine)
         _serve(app, host, port or int(os.environ.get("DASHBOARD_PORT", "7203")))
     else:

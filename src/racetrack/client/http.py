@@ -106,19 +106,22 @@ class HttpClient:
         url: str,
         *,
         json_body: Any = None,
+        content: bytes | None = None,
         params: Mapping[str, str | int] | None = None,
         auth: bool = True,
         timeout: float | None = None,
     ) -> httpx.Response:
-        """Send a request; transport failures raise :class:`ConnectionFailedError`."""
+        """Send a request (a JSON body, or raw ``content`` as octets); transport failures raise
+        :class:`ConnectionFailedError`."""
         load_httpx()
         import httpx
 
         headers = self.headers(auth)
-        content: bytes | None = None
         if json_body is not None:
             content = json.dumps(json_body).encode("utf-8")
             headers["Content-Type"] = JSON_CONTENT_TYPE
+        elif content is not None:
+            headers["Content-Type"] = "application/octet-stream"
         extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         started = time.monotonic()
         try:

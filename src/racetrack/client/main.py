@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from racetrack.client.commands import activity, admin, auth, deploy, jobs, redeploy, server, settings
+from racetrack.client.commands import activity, admin, auth, deploy, jobs, plugin, redeploy, server, settings
 from racetrack.client.output import Output
 from racetrack.client.session import INSECURE_ENV, CliState, insecure_from_env
 from racetrack.core.errors import RacetrackError
@@ -106,6 +106,7 @@ app.add_typer(settings.set_app)
 app.add_typer(settings.get_app)
 app.command("version")(settings.version)
 app.add_typer(admin.admin_app)
+app.add_typer(plugin.plugin_app)
 app.command("up")(server.up)
 app.command("serve", no_args_is_help=True)(server.serve)
 

@@ -60,6 +60,7 @@ class PluginDto(BaseModel):
     version: str | None
     category: PluginCategory
     url: str | None
+    error: str | None = None  # a plugin bundle that failed to load
 
 
 class UsageDto(BaseModel):

@@ -109,6 +109,11 @@ class LifecycleSettings(BaseSettings):
     environment_retention: float = Field(7 * 24 * 3600.0, ge=0)
     # Seconds between two looks for environments to prune (done by the status loop).
     environment_prune_interval: float = Field(3600.0, gt=0)
+    # Directory of the plugins installed as ZIP bundles (shared by every Lifecycle process).
+    # Unset: <data_dir>/plugin-bundles.
+    plugins_dir: Path | None = Field(None, validation_alias=_alias("plugins_dir", "PLUGINS_DIR"))
+    # Largest plugin bundle accepted by an upload, in bytes.
+    max_plugin_bytes: int = Field(100 * 1024 * 1024, gt=0)
     # Seconds between two heartbeats of a running deployment.
     deployment_heartbeat_interval: float = Field(5.0, gt=0)
     # A deployment in progress whose heartbeat is older than this many seconds was left by a
@@ -155,6 +160,10 @@ class LifecycleSettings(BaseSettings):
                         "10.0.0.0/8,192.168.1.5"
                     ) from None
         return value
+
+    @property
+    def resolved_plugins_dir(self) -> Path:
+        return self.plugins_dir if self.plugins_dir is not None else self.data_dir / "plugin-bundles"
 
     @property
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:

@@ -22,6 +22,7 @@ from racetrack.lifecycle.services.users import UserService
 from racetrack.lifecycle.settings import LifecycleSettings
 from racetrack.lifecycle.sync import StatusSync
 from racetrack.lifecycle.worker import DeploymentWorker
+from racetrack.plugins.bundles import PluginStore
 from racetrack.plugins.engine import PluginEngine
 
 
@@ -62,6 +63,17 @@ class DatabaseProbe:
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
+
+
+def build_plugin_engine(settings: LifecycleSettings, cipher: Cipher) -> PluginEngine:
+    """The plugin engine of a Lifecycle process: entry-point plugins plus the ZIP bundles."""
+    return PluginEngine(
+        settings.data_dir / "plugins",
+        settings.plugins,
+        cipher.encrypt,
+        cipher.decrypt,
+        store=PluginStore(settings.resolved_plugins_dir),
+    )
 
 
 @dataclass
@@ -131,6 +143,7 @@ class LifecycleState:
         )
 
         def housekeeping() -> None:
+            plugins.reload_if_changed()  # bundles changed by another Lifecycle process
             worker.halt_abandoned()
             if janitor is not None:
                 janitor.maybe_prune()

@@ -5,28 +5,39 @@ Plugins come from the ``racetrack`` entry point group (the built-in ``python3`` 
 The environment variable ``RACETRACK_PLUGINS`` (comma-separated entry point names) limits which
 entry points load; unset means all of them, an empty value means none.
 
-Registries are built once, when the engine is created: each plugin's ``racetrack_job_types``
-and ``racetrack_infrastructure_targets`` hook gets a ``register`` callback and its own
-:class:`PluginContext` (``<data_dir>/<plugin name>``, its settings, the platform's cipher).
-Errors in those hooks are fatal; the side-effect hooks called through :meth:`PluginEngine.notify`
-(``post_job_deploy``, ``post_job_delete``) are isolated: a failure is logged and the others run.
+Plugins installed as ZIP bundles (``racetrack.plugins.bundles``) load after those, in
+(priority, version) order, and are loaded again by :meth:`PluginEngine.reload` whenever the
+bundle directory changes (upload, uninstall, config save, in this or another process). A bundle
+that fails to load is listed with its error and the others still work.
+
+Each plugin's ``racetrack_job_types`` and ``racetrack_infrastructure_targets`` hook gets a
+``register`` callback and its own :class:`PluginContext` (``<data_dir>/<plugin name>``, its
+settings, the platform's cipher). Errors in those hooks are fatal for entry-point plugins (read
+once, at start-up) and mark a bundle as failed. The side-effect hooks called through
+:meth:`PluginEngine.notify` (``post_job_deploy``, ``post_job_delete``) are isolated: a failure
+is logged and the others run.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Collection, Iterable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pluggy
+import yaml
 from loguru import logger
 
 from racetrack.core.errors import DeploymentError, InvalidInputError, RacetrackError
-from racetrack.core.semver import resolve_wildcard_version
+from racetrack.core.plugin_bundle import PluginManifest
+from racetrack.core.semver import SemanticVersion, resolve_wildcard_version
 from racetrack.plugins import hookspecs
+from racetrack.plugins.adapter import bundle_adapter
+from racetrack.plugins.bundles import LoadedPlugin, PluginStore, sort_key, split_key
 from racetrack.plugins.interfaces import InfrastructureTarget, JobType, PluginContext
 
 ENTRY_POINT_GROUP = "racetrack"
@@ -55,6 +66,46 @@ def enabled_entry_point_names(environ: dict[str, str] | None = None) -> set[str]
     return {name.strip() for name in value.split(",") if name.strip()}
 
 
+class Registry:
+    """Job types and targets registered by a group of plugins, with who registered each."""
+
+    def __init__(self) -> None:
+        self.job_types: dict[str, JobType] = {}
+        self.job_type_providers: dict[str, str] = {}  # "name:version" -> plugin name
+        self.targets: dict[str, InfrastructureTarget] = {}
+        self.target_providers: dict[str, str] = {}  # target name -> plugin name
+
+    def add_job_type(self, plugin: str, job_type: Any) -> None:
+        if not isinstance(job_type, JobType):
+            raise RacetrackError(f"plugin {plugin} registered a job type without name/version/local_recipe")
+        if not job_type.name or ":" in job_type.name or not job_type.version:
+            raise RacetrackError(f"plugin {plugin} registered an invalid job type {job_type.name!r}")
+        key = f"{job_type.name}:{job_type.version}"
+        if key in self.job_types:
+            logger.warning("job type registered twice; the later plugin wins", job_type=key, plugin=plugin)
+        self.job_types[key] = job_type
+        self.job_type_providers[key] = plugin
+
+    def add_target(self, plugin: str, target: Any) -> None:
+        if not isinstance(target, InfrastructureTarget):
+            raise RacetrackError(
+                f"plugin {plugin} registered an infrastructure target missing methods of the interface"
+            )
+        if target.name in self.targets:
+            logger.warning(
+                "target registered twice; the later plugin wins", target=target.name, plugin=plugin
+            )
+        self.targets[target.name] = target
+        self.target_providers[target.name] = plugin
+
+    def drop(self, plugin: str) -> None:
+        """Forget what ``plugin`` registered."""
+        for key in [k for k, v in self.job_type_providers.items() if v == plugin]:
+            del self.job_types[key], self.job_type_providers[key]
+        for key in [k for k, v in self.target_providers.items() if v == plugin]:
+            del self.targets[key], self.target_providers[key]
+
+
 class PluginEngine:
     """Loads plugins and answers which job types and infrastructure targets are installed.
 
@@ -64,6 +115,8 @@ class PluginEngine:
         encrypt: the platform's cipher (Fernet), handed to plugins for secrets at rest.
         decrypt: its inverse.
         extra_plugins: plugin objects or modules registered after the entry points.
+        store: the ZIP bundles directory; None loads no bundles.
+        component: which component this is (a bundle may load only in some).
     """
 
     def __init__(
@@ -73,22 +126,31 @@ class PluginEngine:
         encrypt: Cipher,
         decrypt: Cipher,
         extra_plugins: Sequence[object] = (),
+        store: PluginStore | None = None,
+        component: str = "lifecycle",
     ) -> None:
         self.data_dir = data_dir
         self._settings = plugin_settings
         self._encrypt = encrypt
         self._decrypt = decrypt
+        self.store = store
+        self.component = component
         self._manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self._manager.add_hookspecs(hookspecs)
         self._contexts: dict[str, PluginContext] = {}
-        self._job_types: dict[str, JobType] = {}
-        self._targets: dict[str, InfrastructureTarget] = {}
-        self._job_type_providers: dict[str, str] = {}  # "name:version" -> plugin name
-        self._target_providers: dict[str, str] = {}  # target name -> plugin name
+        self._lock = threading.RLock()
+        self._started = False
+        self._static = Registry()
+        self._bundle_registry = Registry()
+        self._bundles: list[LoadedPlugin] = []
+        self._last_change = ""
         for name, plugin in [*self._entry_point_plugins(), *((plugin_name(p), p) for p in extra_plugins)]:
             self._register_plugin(name, plugin)
-        self._collect_job_types()
-        self._collect_targets()
+        self._static_names = list(self._contexts)
+        self._collect(self._static_names, self._static, fatal=True)
+        self._merge()
+        if self.store is not None:
+            self.reload()
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -111,7 +173,7 @@ class PluginEngine:
                     f"{PLUGINS_ENV_VAR} names plugins that are not installed", plugins=sorted(missing)
                 )
 
-    def _register_plugin(self, name: str, plugin: object) -> None:
+    def _register_plugin(self, name: str, plugin: object, settings: dict[str, Any] | None = None) -> None:
         if self._manager.has_plugin(name):
             raise RacetrackError(f"two plugins are named {name!r}; rename one (attribute plugin_name)")
         try:
@@ -122,16 +184,20 @@ class PluginEngine:
         plugin_dir.mkdir(parents=True, exist_ok=True)
         self._contexts[name] = PluginContext(
             data_dir=plugin_dir,
-            settings=dict(self._settings.get(name) or {}),
+            settings=dict(settings if settings is not None else (self._settings.get(name) or {})),
             encrypt=self._encrypt,
             decrypt=self._decrypt,
         )
         logger.debug("plugin loaded", plugin=name)
 
-    def _call_registry_hook(self, hook_name: str, register: Callable[[str, Any], None]) -> None:
+    def _call_registry_hook(
+        self, hook_name: str, register: Callable[[str, Any], None], only: Collection[str]
+    ) -> None:
         caller = getattr(self._manager.hook, hook_name)
         for impl in caller.get_hookimpls():  # registration order: a later plugin overrides
             name = impl.plugin_name
+            if name not in only:
+                continue
             context = self._contexts[name]
             kwargs: dict[str, Any] = {
                 "register": lambda item, _n=name: register(_n, item),
@@ -144,38 +210,128 @@ class PluginEngine:
             except Exception as e:
                 raise RacetrackError(f'invoking hook "{hook_name}" of plugin {name}: {e}') from e
 
-    def _collect_job_types(self) -> None:
-        def register(plugin: str, job_type: Any) -> None:
-            if not isinstance(job_type, JobType):
-                raise RacetrackError(
-                    f"plugin {plugin} registered a job type without name/version/local_recipe"
-                )
-            if not job_type.name or ":" in job_type.name or not job_type.version:
-                raise RacetrackError(f"plugin {plugin} registered an invalid job type {job_type.name!r}")
-            key = f"{job_type.name}:{job_type.version}"
-            if key in self._job_types:
-                logger.warning(
-                    "job type registered twice; the later plugin wins", job_type=key, plugin=plugin
-                )
-            self._job_types[key] = job_type
-            self._job_type_providers[key] = plugin
+    def _collect(self, names: Collection[str], registry: Registry, *, fatal: bool) -> None:
+        """Fill ``registry`` from the registry hooks of the plugins ``names``. A failing bundle
+        (``fatal=False``) is unregistered and marked failed; the others still register."""
+        for name in names:
+            try:
+                self._call_registry_hook("racetrack_job_types", registry.add_job_type, only={name})
+                self._call_registry_hook("racetrack_infrastructure_targets", registry.add_target, only={name})
+            except RacetrackError as e:
+                if fatal:
+                    raise
+                registry.drop(name)
+                self._fail_bundle(name, e.message)
 
-        self._call_registry_hook("racetrack_job_types", register)
+    def _merge(self) -> None:
+        """The registries in use: entry-point plugins, then bundles (a later one wins)."""
+        self._job_types = {**self._static.job_types, **self._bundle_registry.job_types}
+        self._job_type_providers = {
+            **self._static.job_type_providers,
+            **self._bundle_registry.job_type_providers,
+        }
+        self._targets = {**self._static.targets, **self._bundle_registry.targets}
+        self._target_providers = {**self._static.target_providers, **self._bundle_registry.target_providers}
 
-    def _collect_targets(self) -> None:
-        def register(plugin: str, target: Any) -> None:
-            if not isinstance(target, InfrastructureTarget):
-                raise RacetrackError(
-                    f"plugin {plugin} registered an infrastructure target missing methods of the interface"
-                )
-            if target.name in self._targets:
-                logger.warning(
-                    "target registered twice; the later plugin wins", target=target.name, plugin=plugin
-                )
-            self._targets[target.name] = target
-            self._target_providers[target.name] = plugin
+    # -- bundles -------------------------------------------------------------------------------
 
-        self._call_registry_hook("racetrack_infrastructure_targets", register)
+    def reload(self) -> None:
+        """Load every stored bundle again (after an upload, uninstall or config change)."""
+        if self.store is None:
+            return
+        with self._lock:
+            last_change = self.store.last_change()
+            old_targets = dict(self._bundle_registry.targets)
+            for loaded in self._bundles:
+                if self._manager.has_plugin(loaded.key):
+                    self._manager.unregister(name=loaded.key)
+                self._contexts.pop(loaded.key, None)
+            bundles = [self._load(path) for path in self.store.bundles()]
+            bundles.sort(key=lambda loaded: sort_key(loaded.manifest))
+            self._bundles = bundles
+            for loaded in bundles:
+                if loaded.instance is None:
+                    continue
+                try:
+                    settings = yaml.safe_load(loaded.config_path.read_text(encoding="utf-8")) or {}
+                    if not isinstance(settings, dict):
+                        raise RacetrackError("its config.yaml must be a mapping")
+                    self._register_plugin(loaded.key, bundle_adapter(loaded), settings)
+                except (RacetrackError, yaml.YAMLError, OSError) as e:
+                    loaded.error = f"registering the plugin failed: {e}"
+                    loaded.instance = None
+            registry = Registry()
+            self._bundle_registry = registry
+            self._collect([b.key for b in bundles if b.instance is not None], registry, fatal=False)
+            self._merge()
+            self._last_change = last_change
+            self._restart_targets(old_targets)
+        logger.info(
+            "plugin bundles loaded",
+            plugins=[f"{b.key}" + (" (failed)" if b.error else "") for b in self._bundles],
+        )
+
+    def reload_if_changed(self) -> bool:
+        """Reload when the bundle directory changed since the last load; whether it did."""
+        if self.store is None or self.store.last_change() == self._last_change:
+            return False
+        self.reload()
+        return True
+
+    def _load(self, path: Path) -> LoadedPlugin:
+        assert self.store is not None
+        try:
+            return self.store.load(path, self.component)
+        except RacetrackError as e:
+            parts = split_key(path.stem)
+            manifest = PluginManifest(
+                name=parts[0] if parts else "unknown", version=parts[1] if parts else "0.0.0"
+            )
+            return LoadedPlugin(manifest, path, path, error=e.message)
+
+    def _fail_bundle(self, name: str, error: str) -> None:
+        for loaded in self._bundles:
+            if loaded.key == name:
+                loaded.error = error
+                loaded.instance = None
+        if self._manager.has_plugin(name):
+            self._manager.unregister(name=name)
+        self._contexts.pop(name, None)
+        logger.error("plugin failed to load", plugin=name, error=error)
+
+    def _restart_targets(self, old: dict[str, InfrastructureTarget]) -> None:
+        """Stop the bundle targets that were replaced or removed; start the new ones."""
+        current = self._bundle_registry.targets
+        for name, target in old.items():
+            if current.get(name) is not target and self._started:
+                try:
+                    target.stop()
+                except Exception as e:
+                    logger.opt(exception=e).error("stopping infrastructure target failed", target=name)
+        for name, target in current.items():
+            if old.get(name) is not target and self._started:
+                try:
+                    target.start()
+                except Exception as e:
+                    logger.opt(exception=e).error("starting infrastructure target failed", target=name)
+
+    def bundles(self) -> list[LoadedPlugin]:
+        """The installed bundles in load order, failed ones included."""
+        return list(self._bundles)
+
+    def plugin_object(self, name: str) -> object | None:
+        """The plugin called ``name``: the newest loaded bundle of that name, else an entry-point
+        plugin (its object or module)."""
+        loaded = [b for b in self._bundles if b.manifest.name == name and b.instance is not None]
+        if loaded:
+            newest: object = max(loaded, key=lambda b: SemanticVersion.parse(b.manifest.version)).instance
+            return newest
+        static: object | None = self._manager.get_plugin(name) if name in self._static_names else None
+        return static
+
+    def static_plugin_names(self) -> list[str]:
+        """Entry-point (and embedded) plugins, which cannot be uninstalled at run time."""
+        return list(self._static_names)
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -300,6 +456,7 @@ class PluginEngine:
 
     def start(self) -> None:
         """Start every target (adopt or restart the jobs it should be running)."""
+        self._started = True
         for name, target in self._targets.items():
             try:
                 target.start()
@@ -308,6 +465,7 @@ class PluginEngine:
 
     def stop(self) -> None:
         """Stop every target; a failing one is logged and the others still stop."""
+        self._started = False
         for name, target in self._targets.items():
             try:
                 target.stop()

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from racetrack.lifecycle import LifecycleSettings, create_app
 from racetrack.lifecycle.services.crypto import load_cipher
+from racetrack.plugins.bundles import PluginStore
 from racetrack.plugins.engine import PluginEngine
 from tests.conftest import require
 from tests.integration.lifecycle.lifecycle_fakes import FakeBuilder, FakePlugin, FakeTarget
@@ -119,7 +120,12 @@ def make_app(
         settings = make_settings(**overrides)
         cipher = load_cipher(settings)
         engine = PluginEngine(
-            tmp_path / "plugins", {}, cipher.encrypt, cipher.decrypt, extra_plugins=[plugin]
+            tmp_path / "plugins",
+            {},
+            cipher.encrypt,
+            cipher.decrypt,
+            extra_plugins=[plugin],
+            store=PluginStore(settings.resolved_plugins_dir),
         )
         return create_app(settings, engine, internal_token=internal_token, artifact_builder=builder)
 

@@ -262,7 +262,7 @@ def test_platform_counts_jobs_per_job_type_and_target(
 
     assert response.status_code == 200, response.text
     assert response.json() == {
-        "plugins": [{"name": "fakes", "version": None, "category": "job-type", "url": None}],
+        "plugins": [{"name": "fakes", "version": None, "category": "job-type", "url": None, "error": None}],
         "job_type_plugins_data": [
             {"name": "fakes", "version": None, "job_types": [{"name": "fake:1.0.0", "active_jobs": 1}]}
         ],

@@ -84,22 +84,23 @@ class PlatformService:
         for name, plugin in targets.items():
             targets_of[plugin].append(name)
 
-        versions = {name: plugin_version(self._plugins.plugin(name)) for name in self._plugins.plugin_names()}
+        described = self._described()
         plugins = sorted(
             (
                 PluginDto(
-                    name=name,
-                    version=versions[name],
-                    category=(
-                        PluginCategory.JOB_TYPE
-                        if name in types_of
-                        else PluginCategory.INFRASTRUCTURE
-                        if name in targets_of
-                        else PluginCategory.CORE
-                    ),
-                    url=plugin_url(self._plugins.plugin(name)),
+                    name=display,
+                    version=version,
+                    category=PluginCategory(category)
+                    if category
+                    else PluginCategory.JOB_TYPE
+                    if key in types_of
+                    else PluginCategory.INFRASTRUCTURE
+                    if key in targets_of
+                    else PluginCategory.CORE,
+                    url=url,
+                    error=error,
                 )
-                for name in versions
+                for key, (display, version, category, url, error) in described.items()
             ),
             key=lambda plugin: (plugin.name, plugin.version or ""),
         )
@@ -107,16 +108,16 @@ class PlatformService:
             plugins=plugins,
             job_type_plugins_data=[
                 JobTypePluginDto(
-                    name=name,
-                    version=versions.get(name),
+                    name=described[name][0] if name in described else name,
+                    version=described[name][1] if name in described else None,
                     job_types=[UsageDto(name=key, active_jobs=type_jobs.get(key, 0)) for key in sorted(keys)],
                 )
                 for name, keys in sorted(types_of.items())
             ],
             infrastructure_plugins_data=[
                 InfrastructurePluginDto(
-                    name=name,
-                    version=versions.get(name),
+                    name=described[name][0] if name in described else name,
+                    version=described[name][1] if name in described else None,
                     infrastructures=[
                         UsageDto(name=target, active_jobs=target_jobs.get(target, 0))
                         for target in sorted(names)
@@ -125,6 +126,29 @@ class PlatformService:
                 for name, names in sorted(targets_of.items())
             ],
         )
+
+    def _described(self) -> dict[str, tuple[str, str | None, str | None, str | None, str | None]]:
+        """Every plugin by its engine name: (name, version, category, url, load error)."""
+        described: dict[str, tuple[str, str | None, str | None, str | None, str | None]] = {
+            name: (
+                name,
+                plugin_version(self._plugins.plugin(name)),
+                None,
+                plugin_url(self._plugins.plugin(name)),
+                None,
+            )
+            for name in self._plugins.static_plugin_names()
+        }
+        for loaded in self._plugins.bundles():
+            manifest = loaded.manifest
+            described[loaded.key] = (
+                manifest.name,
+                manifest.version,
+                manifest.category,
+                manifest.url,
+                loaded.error,
+            )
+        return described
 
     def _count(self, column: InstrumentedAttribute[str | None]) -> dict[str, int]:
         """Number of jobs per value of ``column`` (nulls left out)."""
