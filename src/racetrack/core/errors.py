@@ -17,6 +17,12 @@ Each class knows the HTTP status it maps to; one handler per app turns any
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class RacetrackError(Exception):
     """Base of every error Racetrack reports to a user."""
@@ -79,3 +85,18 @@ def with_context(context: str, error: BaseException) -> RacetrackError:
     cls = type(error) if isinstance(error, RacetrackError) else RacetrackError
     message = error.message if isinstance(error, RacetrackError) else (str(error) or type(error).__name__)
     return cls(f"{context}: {message}")
+
+
+def validation_problems(
+    error: ValidationError, root: str = "(root)", messages: Mapping[str, str] | None = None
+) -> str:
+    """``field.path: message; ...`` of a pydantic error, without its "Value error, " prefixes.
+
+    ``messages`` replaces pydantic's wording for some error types (``extra_forbidden``...).
+    """
+    parts = []
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"]) or root
+        text = (messages or {}).get(item["type"]) or str(item["msg"]).removeprefix("Value error, ")
+        parts.append(f"{path}: {text}")
+    return "; ".join(parts)

@@ -20,7 +20,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from racetrack.core.errors import InvalidInputError
+from racetrack.core.errors import InvalidInputError, validation_problems
 from racetrack.core.file_matching import FileMatcher, collect_files
 from racetrack.core.semver import SemanticVersion
 
@@ -46,6 +46,11 @@ class PluginManifest(BaseModel):
     category: Category | None = None
     components: list[Component] = Field(default_factory=list)
     build_date: str | None = None
+
+    @field_validator("name", "version", mode="before")
+    @classmethod
+    def _numbers_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
     @field_validator("version")
     @classmethod
@@ -79,18 +84,10 @@ def parse_manifest(text: str | bytes, source: str = MANIFEST_FILE) -> PluginMani
     try:
         return PluginManifest.model_validate(data)
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or '(root)'}: {_message(error)}" for error in e.errors()
-        )
-        raise InvalidInputError(f"invalid {source}: {problems}") from e
+        raise InvalidInputError(f"invalid {source}: {validation_problems(e, messages=_MESSAGES)}") from e
 
 
-def _message(error: object) -> str:
-    kind = error.get("type") if isinstance(error, dict) else None
-    if kind == "extra_forbidden":
-        return "unknown field (allowed: name, version, url, priority, category, components, build_date)"
-    text = str(error.get("msg", "invalid")) if isinstance(error, dict) else "invalid"
-    return text.removeprefix("Value error, ")
+_MESSAGES = {"extra_forbidden": "unknown field (allowed: " + ", ".join(PluginManifest.model_fields) + ")"}
 
 
 # -- upload check ------------------------------------------------------------------------------
@@ -113,7 +110,9 @@ class Bundle:
 def _member_problem(info: zipfile.ZipInfo) -> str | None:
     name = info.filename
     path = PurePosixPath(name)
-    if name.startswith("/") or "\\" in name or (len(name) > 1 and name[1] == ":"):
+    if "\\" in name:
+        return "backslashes are not allowed in paths (use /)"
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         return "absolute path"
     if ".." in path.parts:
         return "path leaves the plugin directory"
@@ -218,7 +217,7 @@ def bundle_plugin(
         manifest = PluginManifest.model_validate({**manifest.model_dump(), **changes})
     except ValidationError as e:  # only the overridden version can be wrong here
         raise InvalidInputError(
-            f"invalid --plugin-version {plugin_version!r}: {_message(e.errors()[0])}"
+            f"invalid --plugin-version {plugin_version!r}: {validation_problems(e)}"
         ) from e
     destination = Path(out_dir) if out_dir is not None else workdir
     destination.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from racetrack.core.errors import InvalidInputError
+from racetrack.core.errors import InvalidInputError, validation_problems
 
 
 class LocalSettings(BaseModel):
@@ -49,7 +49,6 @@ class LocalSettings(BaseModel):
         try:
             return cls.model_validate(settings)
         except ValidationError as e:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in e.errors()
-            )
-            raise InvalidInputError(f"invalid settings of the local infrastructure target: {problems}") from e
+            raise InvalidInputError(
+                f"invalid settings of the local infrastructure target: {validation_problems(e, 'settings')}"
+            ) from e
