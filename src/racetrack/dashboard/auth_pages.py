@@ -12,8 +12,7 @@ from racetrack.dashboard.csrf import Csrf
 from racetrack.dashboard.rendering import redirect, render
 from racetrack.dashboard.session import BASE, OptionalUser, safe_next
 from racetrack.lifecycle.api.deps import State, client_address
-from racetrack.lifecycle.api.users import set_auth_cookie
-from racetrack.lifecycle.services.auth import AUTH_HEADER
+from racetrack.lifecycle.api.users import delete_auth_cookie, set_auth_cookie
 
 router = APIRouter()
 
@@ -62,7 +61,7 @@ def login(
             error=e.message,
         )
     response = redirect(request, target, f"Logged in as {result.username}")
-    set_auth_cookie(response, result.token, state.settings.enforce_secure_cookie)
+    set_auth_cookie(response, result.token, state.settings)
     return response
 
 
@@ -123,8 +122,8 @@ def logout_page(request: Request, user: OptionalUser) -> Response:
 
 
 @router.post("/logout")
-def logout(request: Request, _csrf: Csrf) -> Response:
+def logout(request: Request, state: State, _csrf: Csrf) -> Response:
     """Delete the session cookie and go to the login page."""
     response = redirect(request, f"{BASE}/login", "You're logged out.", "info")
-    response.delete_cookie(AUTH_HEADER, path="/")
+    delete_auth_cookie(response, state.settings)
     return response

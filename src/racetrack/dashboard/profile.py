@@ -32,7 +32,7 @@ def regenerate_token(request: Request, user: PageUser, state: State, _csrf: Csrf
         toast(request, response, "Your token has been regenerated.")
     else:
         response = redirect(request, f"{BASE}/profile", "Your token has been regenerated.")
-    set_auth_cookie(response, token, state.settings.enforce_secure_cookie)
+    set_auth_cookie(response, token, state.settings)
     return response
 
 

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -50,6 +50,14 @@ class LifecycleSettings(BaseSettings):
     internal_pub_url: str = "http://127.0.0.1:7205/pub"
     # Grafana's URL reported by /info (null when there is none).
     external_grafana_url: str | None = None
+    # The cluster's domain. When set, everything is reached at https://<racetrack_subdomain>.<cluster_fqdn>
+    # (/lifecycle, /pub, /grafana; these replace the three external URLs above) and the auth
+    # cookie is valid for that host (Dashboard, Lifecycle and PUB share it).
+    cluster_fqdn: str | None = Field(None, validation_alias=_alias("cluster_fqdn", "CLUSTER_FQDN"))
+    # The host name under cluster_fqdn.
+    racetrack_subdomain: str = Field(
+        "racetrack", min_length=1, validation_alias=_alias("racetrack_subdomain", "RACETRACK_SUBDOMAIN")
+    )
     # Require a valid token on every API call except the public ones. When false, calls
     # without a (valid) token act as an anonymous subject allowed everything.
     auth_required: bool = True
@@ -146,6 +154,22 @@ class LifecycleSettings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _cluster_urls(self) -> LifecycleSettings:
+        host = self.cluster_host
+        if host is not None:
+            self.lifecycle_url = f"https://{host}/lifecycle"
+            self.external_pub_url = f"https://{host}/pub"
+            self.external_grafana_url = f"https://{host}/grafana"
+        return self
+
+    @property
+    def cluster_host(self) -> str | None:
+        """``<racetrack_subdomain>.<cluster_fqdn>`` when a cluster domain is set (the cookie domain too)."""
+        if not self.cluster_fqdn:
+            return None
+        return f"{self.racetrack_subdomain.strip('.')}.{self.cluster_fqdn.strip('.')}"
 
     @field_validator("trusted_proxies")
     @classmethod

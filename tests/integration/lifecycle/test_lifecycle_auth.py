@@ -156,6 +156,16 @@ def test_a_malformed_trusted_proxies_setting_names_the_bad_entry(make_settings: 
         make_settings(trusted_proxies="10.0.0.0/8,10.0.0.300")
 
 
+def test_with_a_cluster_domain_the_cookie_is_shared_by_the_cluster_host(make_app: Any) -> None:
+    with TestClient(make_app(cluster_fqdn="example.com")) as client:
+        response = client.post(f"{API}/users/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        assert "Domain=racetrack.example.com" in response.headers["set-cookie"]
+        logout = client.get(f"{API}/users/logout")
+        assert "Domain=racetrack.example.com" in logout.headers["set-cookie"]
+        info = client.get(f"{API}/info").json()
+        assert info["lifecycle_url"] == "https://racetrack.example.com/lifecycle"
+
+
 def test_login_sets_the_auth_cookie_and_logout_deletes_it(client: TestClient) -> None:
     response = client.post(f"{API}/users/login", json={"username": "admin", "password": ADMIN_PASSWORD})
     cookie = response.headers["set-cookie"]

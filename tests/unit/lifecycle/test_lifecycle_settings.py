@@ -78,3 +78,25 @@ def test_every_setting_is_documented() -> None:
     text = DOCS.read_text()
     documented = set(re.findall(r"^\| `([a-z_]+)` \|", text, re.MULTILINE))
     assert set(LifecycleSettings.model_fields) - documented == set()
+
+
+def test_a_cluster_domain_sets_every_external_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CLUSTER_FQDN", "prod.example.com")
+    monkeypatch.setenv("RACETRACK_SUBDOMAIN", "ml")
+    monkeypatch.setenv("EXTERNAL_PUB_URL", "http://ignored:7205/pub")
+    settings = LifecycleSettings(data_dir=tmp_path)
+    assert settings.cluster_host == "ml.prod.example.com"
+    assert (settings.lifecycle_url, settings.external_pub_url, settings.external_grafana_url) == (
+        "https://ml.prod.example.com/lifecycle",
+        "https://ml.prod.example.com/pub",
+        "https://ml.prod.example.com/grafana",
+    )
+
+
+def test_without_a_cluster_domain_the_external_urls_are_used_as_given(tmp_path: Path) -> None:
+    settings = LifecycleSettings(data_dir=tmp_path, external_pub_url="http://pub.example:7205/pub/")
+    assert settings.cluster_host is None
+    assert settings.external_pub_url == "http://pub.example:7205/pub"
+    assert (
+        LifecycleSettings(data_dir=tmp_path, cluster_fqdn="c.example").cluster_host == "racetrack.c.example"
+    )

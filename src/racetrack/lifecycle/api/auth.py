@@ -53,7 +53,7 @@ class TokenDto(BaseModel):
 def regenerate_user_token(caller: Caller, state: State, response: Response) -> NewTokenDto:
     """Replace the calling user's token (the old one stops working at once); refreshes the cookie."""
     token = state.users.regenerate_token(caller)
-    set_auth_cookie(response, token, state.settings.enforce_secure_cookie)
+    set_auth_cookie(response, token, state.settings)
     return NewTokenDto(new_token=token)
 
 

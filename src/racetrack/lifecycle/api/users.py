@@ -10,28 +10,35 @@ from pydantic import BaseModel
 from racetrack.lifecycle.api.deps import Caller, State, client_address
 from racetrack.lifecycle.schemas import ChangePasswordBody, LoginBody, UserProfile
 from racetrack.lifecycle.services.auth import AUTH_HEADER
+from racetrack.lifecycle.settings import LifecycleSettings
 
 router = APIRouter(prefix="/users", tags=["users"])
 COOKIE_MAX_AGE = 31 * 24 * 3600
 
 
-def set_auth_cookie(response: Response, token: str, secure: bool) -> None:
+def set_auth_cookie(response: Response, token: str, settings: LifecycleSettings) -> None:
+    """The session cookie: host-only, or for the cluster host when ``CLUSTER_FQDN`` is set."""
     response.set_cookie(
         AUTH_HEADER,
         quote(token, safe=""),
         max_age=COOKIE_MAX_AGE,
         path="/",
+        domain=settings.cluster_host,
         httponly=True,
         samesite="lax",
-        secure=secure,
+        secure=settings.enforce_secure_cookie,
     )
+
+
+def delete_auth_cookie(response: Response, settings: LifecycleSettings) -> None:
+    response.delete_cookie(AUTH_HEADER, path="/", domain=settings.cluster_host)
 
 
 @router.post("/login", response_model=UserProfile)
 def login(body: LoginBody, request: Request, response: Response, state: State) -> UserProfile:
     """Check username and password; answer the user's token and set the auth cookie."""
     result = state.users.login(body.username, body.password, client_address(request))
-    set_auth_cookie(response, result.token, state.settings.enforce_secure_cookie)
+    set_auth_cookie(response, result.token, state.settings)
     return UserProfile(username=result.username, token=result.token, is_staff=result.is_staff)
 
 
@@ -62,9 +69,9 @@ def register(body: RegisterBody, state: State) -> RegisteredDto:
 
 
 @router.get("/logout")
-def logout(response: Response) -> None:
+def logout(response: Response, state: State) -> None:
     """Delete the auth cookie."""
-    response.delete_cookie(AUTH_HEADER, path="/")
+    delete_auth_cookie(response, state.settings)
 
 
 @router.get("/validate_user_auth", response_model=UserProfile)
