@@ -191,8 +191,11 @@ def _error_response(
     request: Request, status: int, message: str, error_type: str, error: BaseException
 ) -> JSONResponse:
     log = logger.error if status >= 500 else logger.warning
-    log(
-        f"{request.method} {request.url.path} failed: {message}",
+    log(  # the text goes in as an argument: loguru would read braces in it as placeholders
+        "{} {} failed: {}",
+        request.method,
+        request.url.path,
+        message,
         status=status,
         cause=_root_type(error),
         traceback=compact_traceback(error) or None,

@@ -449,7 +449,7 @@ class PluginEngine:
                 impl.function(**{arg: kwargs.get(arg) for arg in impl.argnames})
             except Exception as e:
                 logger.opt(exception=e).error(
-                    f'hook "{hook_name}" of plugin {impl.plugin_name} failed', plugin=impl.plugin_name
+                    'hook "{}" of plugin {} failed', hook_name, impl.plugin_name, plugin=impl.plugin_name
                 )
 
     # -- lifetime ------------------------------------------------------------------------------

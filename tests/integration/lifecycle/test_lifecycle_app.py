@@ -155,3 +155,11 @@ def test_other_origins_may_use_a_token_header_but_never_the_users_cookie(
     for response in (preflight, with_header, with_cookie):
         assert "access-control-allow-credentials" not in response.headers
     assert with_cookie.headers.get("access-control-allow-origin") != "https://elsewhere.example"
+
+
+def test_braces_in_a_path_or_an_error_message_are_logged_as_text(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    response = client.get("/lifecycle/api/v1/job/%7Bname%7D/latest", headers=auth)
+    assert response.status_code == 404
+    assert "{name}" in response.json()["error"]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
+from loguru import logger
 from sqlalchemy import select
 
 from racetrack.lifecycle.db.models import AuthSubject
@@ -134,3 +138,49 @@ def test_changing_an_esc_needs_staff_and_valid_input(
     with app.state.lifecycle.db.session(readonly=True) as session:
         subject = session.scalars(select(AuthSubject).where(AuthSubject.esc_id == esc["id"])).one()
         assert subject.active is True and subject.expiry_time is None
+
+
+def legacy_token(esc_id: str, api_key: str = "k3y-from-the-old-installation") -> str:
+    return base64.b64encode(json.dumps({"esc-id": esc_id, "api-key": api_key}).encode()).decode()
+
+
+def test_an_imported_legacy_esc_token_is_accepted_in_the_legacy_header(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    deploy(client, auth, name="adder")
+    token = legacy_token("esc-2019")
+    created = client.post(f"{API}/escs", json={"name": "old billing", "legacy_token": token}, headers=auth)
+    assert created.status_code == 200, created.text
+    assert (created.json()["id"], created.json()["token"]) == ("esc-2019", token)
+    client.post(f"{API}/auth/allow/esc/esc-2019/job/adder/scope/call_job", headers=auth)
+    messages: list[str] = []
+    sink = logger.add(lambda message: messages.append(str(message)), level="WARNING")
+    try:
+        assert client.get(PERFORM, headers={"X-Racetrack-Esc-Auth": token}).status_code == 200
+    finally:
+        logger.remove(sink)
+    assert any("legacy (pre-2.0) ESC token was used" in message for message in messages)
+    assert (
+        client.get(PERFORM, headers={"X-Racetrack-Esc-Auth": legacy_token("esc-2019", "guess")}).status_code
+        == 401
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({"legacy_token": "not base64 at all!"}, "legacy_token must be a pre-2.0 ESC token"),
+        ({"legacy_token": base64.b64encode(b'{"esc-id": "x"}').decode()}, "legacy_token must be a pre-2.0"),
+        (
+            {"legacy_token": legacy_token("esc-a"), "id": "esc-b"},
+            "the legacy token belongs to ESC esc-a, not esc-b",
+        ),
+    ],
+)
+def test_a_malformed_legacy_token_is_refused_with_the_expected_form(
+    client: TestClient, auth: dict[str, str], body: dict[str, str], error: str
+) -> None:
+    response = client.post(f"{API}/escs", json={"name": "old", **body}, headers=auth)
+    assert response.status_code == 400
+    assert error in response.json()["error"]
+    assert "k3y-from-the-old-installation" not in response.text

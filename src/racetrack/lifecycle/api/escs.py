@@ -16,6 +16,8 @@ router = APIRouter(prefix="/escs", tags=["escs"])
 class CreateEscBody(BaseModel):
     name: str
     id: str | None = None
+    # a pre-2.0 token to keep (base64 of {"esc-id", "api-key"}); the ESC takes its id
+    legacy_token: str | None = None
 
 
 class UpdateEscBody(BaseModel):
@@ -56,7 +58,7 @@ def list_escs(caller: Caller, state: State) -> list[EscListedDto]:
 @router.post("", response_model=CreatedEscDto)
 def create_esc(body: CreateEscBody, caller: Caller, state: State) -> CreatedEscDto:
     """A new ESC and its token (grant it scopes with ``/auth/allow/esc/...``); 409 on a taken id."""
-    esc = EscService(state.db, state.auth).create(caller, body.name, body.id)
+    esc = EscService(state.db, state.auth).create(caller, body.name, body.id, body.legacy_token)
     assert esc.token is not None
     return CreatedEscDto(id=esc.id, name=esc.name, token=esc.token)
 

@@ -9,8 +9,11 @@ components (PUB) is handed to the app factory and never stored.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +24,7 @@ from loguru import logger
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from racetrack.core.errors import AuthenticationError
+from racetrack.core.errors import AuthenticationError, InvalidInputError
 from racetrack.lifecycle.db import Database
 from racetrack.lifecycle.db.models import (
     AuthResourcePermission,
@@ -136,9 +139,11 @@ class AuthService:
 
     # -- issuing -------------------------------------------------------------------------------
 
-    def issue_token(self, session: Session, subject: AuthSubject, kind: SubjectKind) -> str:
-        """Create a new active token for ``subject`` and return its text (shown, never stored)."""
-        token = generate_token(kind)
+    def issue_token(
+        self, session: Session, subject: AuthSubject, kind: SubjectKind, token: str | None = None
+    ) -> str:
+        """Create a new active token for ``subject`` (``token``, or a random one) and return its text."""
+        token = token or generate_token(kind)
         session.add(
             AuthToken(
                 subject_id=subject.id,
@@ -233,6 +238,8 @@ class AuthService:
             subject = self._load_subject(session, subject_row)
             last_use = token_row.last_use_time
             token_id = token_row.id
+        if not token.startswith("rt_") and subject.kind == SubjectKind.ESC:
+            logger.warning("a legacy (pre-2.0) ESC token was used; regenerate it", esc=subject.name)
         if last_use is None or moment - last_use > _LAST_USE_RESOLUTION:
             self._touch(token_id, moment)
         return subject
@@ -295,3 +302,27 @@ class AuthService:
                 )
         except Exception as e:  # bookkeeping only: never fail a request for it
             logger.warning("recording token use failed", error=str(e))
+
+
+def parse_legacy_esc_token(token: str) -> str:
+    """The ``esc-id`` of a pre-2.0 ESC token (base64 of ``{"esc-id": ..., "api-key": ...}``).
+
+    Raises:
+        InvalidInputError: the text is not such a token.
+    """
+    try:
+        data = json.loads(base64.b64decode(token.strip(), validate=True))
+    except (ValueError, binascii.Error):
+        data = None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("esc-id"), str)
+        or not isinstance(data.get("api-key"), str)
+        or not data["esc-id"]
+        or not data["api-key"]
+    ):
+        raise InvalidInputError(
+            'legacy_token must be a pre-2.0 ESC token: base64 of {"esc-id": "...", "api-key": "..."}'
+        )
+    esc_id: str = data["esc-id"]
+    return esc_id

@@ -71,7 +71,7 @@ def _read_or_create_key_file(path: Path) -> bytes:
         logger.info("secret key created", path=str(path))
         return key
     if mode & 0o077:
-        logger.warning(f"secret key file is readable by others; run: chmod 600 {path}", mode=oct(mode))
+        logger.warning("secret key file is readable by others; run: chmod 600 {}", path, mode=oct(mode))
     return _key_from_text(path.read_text())
 
 

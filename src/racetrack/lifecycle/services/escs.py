@@ -13,7 +13,7 @@ from racetrack.core.errors import AlreadyExistsError, InvalidInputError, NotFoun
 from racetrack.lifecycle.db import Database
 from racetrack.lifecycle.db.models import AuthSubject, Esc
 from racetrack.lifecycle.services import audit
-from racetrack.lifecycle.services.auth import AuthService, Subject, SubjectKind
+from racetrack.lifecycle.services.auth import AuthService, Subject, SubjectKind, parse_legacy_esc_token
 from racetrack.lifecycle.services.permissions import check_staff
 
 
@@ -34,17 +34,28 @@ class EscService:
         self._db = db
         self._auth = auth
 
-    def create(self, caller: Subject, name: str, esc_id: str | None = None) -> EscInfo:
+    def create(
+        self, caller: Subject, name: str, esc_id: str | None = None, legacy_token: str | None = None
+    ) -> EscInfo:
         """A new ESC with its auth subject and token (shown once here); no grants (§6).
 
+        ``legacy_token`` imports a pre-2.0 token (base64 of ``{"esc-id", "api-key"}``) as the ESC's
+        token, so callers migrated from an older installation keep working; the ESC takes the
+        token's id.
+
         Raises:
-            InvalidInputError: empty name.
+            InvalidInputError: empty name, a malformed legacy token, or one naming another id.
             AlreadyExistsError: an ESC with that id exists.
         """
         check_staff(caller)
         name = name.strip()
         if not name:
             raise InvalidInputError("ESC name cannot be empty")
+        if legacy_token is not None:
+            legacy_id = parse_legacy_esc_token(legacy_token)
+            if esc_id and esc_id != legacy_id:
+                raise InvalidInputError(f"the legacy token belongs to ESC {legacy_id}, not {esc_id}")
+            esc_id, legacy_token = legacy_id, legacy_token.strip()
         with self._db.session() as session:
             if esc_id and session.get(Esc, esc_id) is not None:
                 raise AlreadyExistsError(f"ESC {esc_id} already exists")
@@ -54,7 +65,7 @@ class EscService:
             subject = AuthSubject(esc_id=esc.id)
             session.add(subject)
             session.flush()
-            token = self._auth.issue_token(session, subject, SubjectKind.ESC)
+            token = self._auth.issue_token(session, subject, SubjectKind.ESC, legacy_token)
             info = EscInfo(esc.id, esc.name, token)
             audit.record(
                 session,
