@@ -30,7 +30,7 @@ from racetrack.lifecycle.db.models import (
 )
 from racetrack.lifecycle.schemas import timestamp
 from racetrack.lifecycle.services import audit
-from racetrack.lifecycle.services.auth import AuthService, Subject
+from racetrack.lifecycle.services.auth import AuthService, Subject, SubjectKind
 from racetrack.lifecycle.services.maintenance import is_maintenance_mode, set_maintenance_mode
 from racetrack.lifecycle.services.permissions import check_staff, grant, normalise_endpoint, parse_scope
 from racetrack.lifecycle.services.users import validate_password
@@ -97,6 +97,24 @@ class AdminService:
     def __init__(self, db: Database, auth: AuthService) -> None:
         self._db = db
         self._auth = auth
+
+    # -- tokens ---------------------------------------------------------------------------
+
+    def regenerate_all_tokens(self, caller: Subject, kind: SubjectKind) -> int:
+        """Give every user, ESC or job family (``kind``) a new token; the old ones stop working
+        at once. Jobs keep their family's old token until they are redeployed. Returns how many."""
+        check_staff(caller)
+        owner = {
+            SubjectKind.USER: AuthSubject.user_id,
+            SubjectKind.ESC: AuthSubject.esc_id,
+            SubjectKind.JOB_FAMILY: AuthSubject.job_family_id,
+        }[kind]
+        with self._db.session() as session:
+            subjects = session.scalars(select(AuthSubject).where(owner.is_not(None))).all()
+            for subject in subjects:
+                self._auth.regenerate_token(session, subject, kind)
+        logger.warning("every token regenerated", kind=str(kind), count=len(subjects), by=caller.username)
+        return len(subjects)
 
     # -- users ----------------------------------------------------------------------------
 

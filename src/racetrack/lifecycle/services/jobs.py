@@ -32,7 +32,7 @@ from racetrack.lifecycle.schemas import CanCallJobResponse, JobDto, job_dto, tim
 from racetrack.lifecycle.services import audit
 from racetrack.lifecycle.services.auth import ANONYMOUS, AuthService, Subject
 from racetrack.lifecycle.services.maintenance import ensure_not_in_maintenance
-from racetrack.lifecycle.services.permissions import Scope, allowed, check, normalise_endpoint
+from racetrack.lifecycle.services.permissions import Scope, allowed, check, normalise_endpoint, parse_scope
 from racetrack.lifecycle.settings import LifecycleSettings
 from racetrack.manifest import parse_manifest_yaml
 from racetrack.plugins.engine import PluginEngine
@@ -322,6 +322,25 @@ class JobService:
             remote_gateway_url=getattr(target, "remote_gateway_url", None),
             remote_gateway_token=getattr(target, "remote_gateway_token", None),
         )
+
+    def check_allowed(
+        self, subject: Subject, name: str, version: str, scope: str, endpoint: str | None = None
+    ) -> None:
+        """Whether ``subject`` may do ``scope`` on a job (alias resolved), optionally one endpoint.
+
+        A job that does not exist can still be allowed by a grant on all jobs or on its family.
+
+        Raises:
+            InvalidInputError: an unknown scope.
+            AccessDenied: not allowed.
+        """
+        wanted = parse_scope(scope)
+        with self._db.session(readonly=True) as session:
+            try:
+                exact: str | None = find_job(session, name, version).version
+            except NotFoundError:
+                exact = None if is_version_alias(version) else version
+        check(subject, wanted, name, exact, normalise_endpoint(endpoint) if endpoint is not None else None)
 
     def _caller(self, token: str | None) -> Subject:
         if self._settings.auth_required:
