@@ -3,6 +3,7 @@ PUB, maintenance mode. Each runs the CLI as a user does against a real ``racetra
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -17,6 +18,7 @@ from tests.e2e.conftest import SAMPLES, Cli, Server
 pytestmark = pytest.mark.e2e
 
 PROBE_SOURCE = '''
+import base64
 import hashlib
 import json
 import os
@@ -230,3 +232,24 @@ def test_deleted_job_goes_to_the_trash_and_its_version_stays_claimed(cli: Cli) -
     assert trash[1].split()[:4] == [name, "0.0.2", "admin", "running"]
     assert again.returncode != 0
     assert "has already been deployed and deleted" in again.stderr
+
+
+def test_an_esc_migrated_with_its_pre_2_0_token_calls_a_job_through_pub(cli: Cli, server: Server) -> None:
+    cli("deploy", str(SAMPLES / "python-class"), "--force")
+    esc_id = f"legacy-{uuid.uuid4().hex[:6]}"
+    token = base64.b64encode(json.dumps({"esc-id": esc_id, "api-key": uuid.uuid4().hex}).encode()).decode()
+    created = json.loads(
+        cli(
+            "admin", "escs", "create", "old billing", "--legacy-token-stdin", "-o", "json", input=token
+        ).stdout
+    )
+    assert (created["id"], created["token"]) == (esc_id, token)
+    cli("admin", "escs", "grant", esc_id, "adder")
+    response = httpx.post(
+        f"{server.pub}/job/adder/latest/api/v1/perform",
+        json={"numbers": [40, 2]},
+        headers={"X-Racetrack-Esc-Auth": token},
+        timeout=30,
+    )
+    assert (response.status_code, response.json()) == (200, 42)
+    assert "a legacy (pre-2.0) ESC token was used" in server.output()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -178,11 +179,21 @@ def list_escs(ctx: typer.Context, output: OutputOption = Format.table, remote: R
 def create_esc(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME", help="What the consumer is, e.g. billing-service.")],
+    legacy_token_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--legacy-token-stdin",
+            help="Keep a pre-2.0 token read from standard input (the ESC takes its id).",
+        ),
+    ] = False,
     output: OutputOption = Format.table,
     remote: RemoteOption = None,
 ) -> None:
     """Create an ESC and print its token (give it to the service; grant it scopes next)."""
-    esc = _request(ctx, remote, "POST", "escs", {"name": name}) or {}
+    body: dict[str, str] = {"name": name}
+    if legacy_token_stdin:
+        body["legacy_token"] = sys.stdin.read().strip()
+    esc = _request(ctx, remote, "POST", "escs", body) or {}
     if output is Format.json:
         _print_json(ctx, esc)
         return
