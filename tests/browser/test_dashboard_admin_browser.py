@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ADMIN_PASSWORD, log_in, screenshot
 from tests.e2e.conftest import Server
+from tests.integration.plugins.plugin_kit import make_bundle
 
 
 def admin_headers(server: Server) -> dict[str, str]:
@@ -174,3 +175,42 @@ def test_screenshots_of_the_main_pages(page: Page) -> None:
     page.get_by_role("button", name="Filter").click()
     expect(page).to_have_url(re.compile(r"related=true"))
     expect(page.get_by_label("Only related to me")).to_be_checked()
+
+
+def test_upload_configure_and_delete_a_plugin(
+    accept_dialogs: Page, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    page = accept_dialogs
+    name = f"browser-plugin-{uuid.uuid4().hex[:6]}"
+    bundle = make_bundle(tmp_path_factory.mktemp("bundle"), name, "1.0.0", job_type=f"jt-{name}")
+    label = f"{name} 1.0.0"
+    log_in(page, path="/dashboard/administration")
+    replace = page.get_by_label("Replace on upload")
+    replace.check()
+    page.get_by_label("Plugin ZIP file").set_input_files(
+        files=[{"name": f"{name}-1.0.0.zip", "mimeType": "application/zip", "buffer": bundle}]
+    )
+    page.get_by_role("button", name="Upload plugin").click()
+    expect(page.get_by_role("status").filter(has_text=f"Plugin {label} installed.")).to_be_visible()
+    entry = page.get_by_role("listitem", name=f"Plugin {label}")
+    expect(entry).to_contain_text("Version 1.0.0")
+    expect(page.get_by_label("Replace on upload")).to_be_checked()
+    page.reload()
+    expect(page.get_by_label("Replace on upload")).to_be_checked()  # remembered in the browser
+    screenshot(page, "admin-plugins")
+
+    entry.get_by_role("link", name="Edit config").click()
+    expect(page.get_by_role("heading", name=f"YAML configuration of plugin {label}")).to_be_visible()
+    page.get_by_label("Configuration (YAML)").fill("greeting: hello from the browser\n")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="Plugin's config saved.")).to_be_visible()
+    page.reload()
+    expect(page.get_by_label("Configuration (YAML)")).to_have_value("greeting: hello from the browser\n")
+
+    page.goto("/dashboard/administration")
+    questions: list[str] = []
+    page.on("dialog", lambda dialog: questions.append(dialog.message))
+    page.get_by_role("listitem", name=f"Plugin {label}").get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("status").filter(has_text=f"Plugin {label} deleted.")).to_be_visible()
+    assert questions == [f'Are you sure you want to delete the plugin "{label}"?']
+    expect(page.get_by_role("listitem", name=f"Plugin {label}")).to_have_count(0)

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from racetrack.dashboard import (
     activity,
     admin_panel,
+    admin_plugins,
     administration,
     auth_pages,
     deployments_pages,
@@ -46,6 +47,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     streams.router,
     administration.router,
     admin_panel.router,
+    admin_plugins.router,
     activity.router,
     portfolio.router,
     graph.router,

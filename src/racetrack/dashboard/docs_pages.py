@@ -1,4 +1,5 @@
-"""The Docs tab: every Markdown page of the docs directory, rendered on the server (no login)."""
+"""The Docs tab: every Markdown page of the docs directory, and the documentation plugins
+provide (``Plugin: <name>``), rendered on the server (no login)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from fastapi.responses import Response
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from racetrack.core.errors import NotFoundError
+from racetrack.core.errors import NotFoundError, RacetrackError
 from racetrack.dashboard.rendering import render
 from racetrack.dashboard.session import OptionalUser
 from racetrack.lifecycle.api.deps import State
+from racetrack.lifecycle.services.plugins import PluginService
 from racetrack.lifecycle.settings import LifecycleSettings
+from racetrack.lifecycle.state import LifecycleState
 
 router = APIRouter()
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(["table", "strikethrough"])
@@ -85,7 +88,29 @@ def docs_index(request: Request, state: State, user: OptionalUser) -> Response:
     guide = [
         (who, [(path, title_of(path), why) for path, why in items if path in present]) for who, items in GUIDE
     ]
-    return render(request, "docs_index.html", title="Docs", pages=pages, guide=guide)
+    plugin_pages = _plugins(state).docs_pages()
+    return render(
+        request, "docs_index.html", title="Docs", pages=pages, guide=guide, plugin_pages=plugin_pages
+    )
+
+
+@router.get("/docs/plugin/{name}")
+def plugin_docs_page(request: Request, state: State, user: OptionalUser, name: str) -> Response:
+    """The ``markdown_docs`` of a plugin, rendered like the other pages (raw HTML escaped)."""
+    if name.endswith(".md"):  # a docs page plugin/<name>.md, not a plugin
+        return docs_page(request, state, user, f"plugin/{name}")
+    try:
+        text = _plugins(state).docs(name)
+    except RacetrackError:
+        raise
+    except Exception as e:  # the plugin's own failure
+        raise RacetrackError(f"plugin {name} failed to give its documentation: {e}") from e
+    html = Markup(_markdown.render(text))
+    return render(request, "docs_page.html", title=f"Plugin: {name}", doc_name=name, html_content=html)
+
+
+def _plugins(state: LifecycleState) -> PluginService:
+    return PluginService(state.db, state.plugins, state.settings.auth_required)
 
 
 @router.get("/docs/{path:path}")

@@ -15,7 +15,16 @@ from racetrack.dashboard.app import PAGE_ROUTERS
 from tests.integration.dashboard.dashboard_support import form_login, page_csrf
 from tests.integration.lifecycle.lifecycle_support import TestClient, login
 
-PUBLIC = {"/login", "/register", "/reset-password", "/logout", "/docs", "/docs/", "/docs/{path:path}"}
+PUBLIC = {
+    "/login",
+    "/register",
+    "/reset-password",
+    "/logout",
+    "/docs",
+    "/docs/",
+    "/docs/{path:path}",
+    "/docs/plugin/{name}",
+}
 SAMPLE_VALUES = {"name": "adder", "version": "0.0.1", "path": "index.md", "deployment_id": "x"}
 
 

@@ -1,5 +1,7 @@
 // Administration, Activity, Portfolio and Graph pages: forms with data-confirm="question"
-// ask before they are sent (revoking a permission, deleting a job, maintenance mode...).
+// ask before they are sent (revoking a permission, deleting a job, maintenance mode...);
+// checkboxes with data-remember="key" keep their state in localStorage (e.g. the
+// Administration page's "Replace on upload": administration.replacePlugins).
 (function () {
   "use strict";
   document.addEventListener("submit", function (event) {
@@ -10,4 +12,23 @@
       event.stopImmediatePropagation();
     }
   }, true);
+
+  function remember(box) {
+    var key = box.getAttribute("data-remember");
+    try {
+      var saved = window.localStorage.getItem(key);
+      if (saved !== null) { box.checked = saved === "true"; }
+    } catch (e) { /* storage unavailable: the default state */ }
+    box.addEventListener("change", function () {
+      try { window.localStorage.setItem(key, box.checked ? "true" : "false"); } catch (e) { /* not remembered */ }
+    });
+  }
+  function init() {
+    Array.prototype.forEach.call(document.querySelectorAll("input[type=checkbox][data-remember]"), remember);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
 })();
