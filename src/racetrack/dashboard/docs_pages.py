@@ -38,6 +38,7 @@ GUIDE = (
             ("lifecycle.md", "configuring Lifecycle"),
             ("pub.md", "the gateway"),
             ("infrastructure.md", "infrastructure targets"),
+            ("plugins.md", "installing plugins"),
         ],
     ),
     (
@@ -45,6 +46,7 @@ GUIDE = (
         [
             ("architecture.md", "how Racetrack is built"),
             ("dashboard.md", "the Dashboard"),
+            ("plugins.md", "writing plugins"),
             ("benchmarks.md", "performance"),
         ],
     ),
