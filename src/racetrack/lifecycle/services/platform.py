@@ -47,7 +47,8 @@ def plugin_version(plugin: object) -> str | None:
         module = plugin.__module__
     else:  # an object handed in directly: only what it declares
         return None
-    for distribution in _distributions().get(module.split(".", 1)[0], []):
+    top = module.split(".", 1)[0]
+    for distribution in [*_distributions().get(top, []), top]:  # an editable install maps nothing
         try:
             return version(distribution)
         except PackageNotFoundError:
