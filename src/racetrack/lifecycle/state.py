@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from loguru import logger
 
 from racetrack.lifecycle.db import Database
+from racetrack.lifecycle.discovery import JobDiscovery
 from racetrack.lifecycle.janitor import EnvironmentJanitor
 from racetrack.lifecycle.metrics import LifecycleMetrics
 from racetrack.lifecycle.pipeline import ArtifactBuilder, DeploymentPipeline, LocalArtifactBuilder
@@ -142,9 +143,12 @@ class LifecycleState:
             else None
         )
 
+        discovery = JobDiscovery(db, settings.resolved_plugins_dir)
+
         def housekeeping() -> None:
             plugins.reload_if_changed()  # bundles changed by another Lifecycle process
             worker.halt_abandoned()
+            discovery.write()
             if janitor is not None:
                 janitor.maybe_prune()
 
