@@ -39,6 +39,7 @@ GUIDE = (
             ("pub.md", "the gateway"),
             ("infrastructure.md", "infrastructure targets"),
             ("plugins.md", "installing plugins"),
+            ("monitoring.md", "Prometheus and Grafana"),
         ],
     ),
     (
