@@ -6,7 +6,7 @@ import threading
 from collections import Counter as Tally
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
 
 from racetrack.plugins.interfaces import JobStatus
 
@@ -47,6 +47,7 @@ class LifecycleMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        ProcessCollector(registry=r)  # process_cpu_seconds_total, process_resident_memory_bytes, ...
         self.requested_job_deployments = Counter(
             "requested_job_deployments", "Deployment requests received", registry=r
         )

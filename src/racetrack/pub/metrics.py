@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -78,6 +78,8 @@ class PubMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
         r = self.registry
+        if registry is None:
+            ProcessCollector(registry=r)  # CPU, memory and start time of the process
         self._proxy_requests = Counter(
             "pub_job_proxy_requests", "Authorised incoming job calls", _JOB_LABELS, registry=r
         )
