@@ -83,8 +83,11 @@ def test_a_bundled_job_type_is_installed_used_listed_and_uninstalled(
     assert response.json() == 42
 
     upstream_cli("login", admin_token, "--remote", server.remote)
+    upstream_cli("plugin", "install", str(zip_path), "--remote", server.remote)  # the same version again
     listed = upstream_cli("plugin", "list", "--remote", server.remote)
     assert "custom-python-job-type==1.0.0" in listed.stdout
+    job_types = upstream_cli("plugin", "list", "--job-types", "--remote", server.remote)
+    assert "custom-python:1.0.0" in job_types.stdout.split()
 
     cli("plugin", "uninstall", "custom-python-job-type", "--version", "1.0.0")
     assert "custom-python:1.0.0" not in cli("plugin", "list", "--job-types").stdout.split()

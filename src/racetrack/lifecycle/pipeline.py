@@ -320,6 +320,7 @@ class DeploymentPipeline:
         if kind != DeploymentKind.DEPLOY:
             log.write(f"{kind} of job {manifest.name} v{manifest.version} from its stored manifest")
         job_type = self._plugins.resolve_job_type(manifest.jobtype)
+        self._plugins.validate_manifest(job_type, manifest)  # a redeploy meets today's rules too
         return _Run(
             deployment_id=deployment_id,
             manifest=manifest,

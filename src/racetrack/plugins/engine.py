@@ -386,6 +386,26 @@ class PluginEngine:
             )
         return self._job_types[f"{name}:{version}"]
 
+    def validate_manifest(self, job_type: JobType, manifest: Any) -> None:
+        """Let the plugin providing ``job_type`` check the manifest (its optional
+        ``validate_job_manifest(manifest, job_type)`` hook, ``job_type`` as ``name:version``).
+
+        Raises:
+            InvalidInputError: the plugin refused it; the message says why.
+        """
+        key = f"{job_type.name}:{job_type.version}"
+        provider = self._job_type_providers.get(key)
+        bundle = next((b for b in self._bundles if b.key == provider), None)
+        plugin = bundle.instance if bundle is not None else self._manager.get_plugin(provider or "")
+        validate = getattr(plugin, "validate_job_manifest", None)
+        if not callable(validate):
+            return
+        try:
+            validate(manifest, key)
+        except Exception as e:
+            reason = e.message if isinstance(e, RacetrackError) else str(e) or type(e).__name__
+            raise InvalidInputError(f"invalid manifest according to job type rules: {reason}") from e
+
     def infrastructure_targets(self) -> dict[str, InfrastructureTarget]:
         """Installed infrastructure targets keyed by name."""
         return dict(self._targets)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from racetrack.lifecycle.api.deps import get_state
-from tests.integration.lifecycle.lifecycle_support import TestClient, register_user
+from tests.integration.lifecycle.lifecycle_support import TestClient, deploy, manifest, register_user
 from tests.integration.plugins.plugin_kit import make_bundle
 
 API = "/lifecycle/api/v1"
@@ -195,3 +195,41 @@ def test_another_lifecycle_process_sees_an_install_after_its_status_loop_runs(
 class _Request:
     def __init__(self, app: object) -> None:
         self.app = app
+
+
+VALIDATING_PLUGIN = """
+from racetrack.plugins.interfaces import LocalRecipe
+
+
+class JobType:
+    name, version = "strict", "1.0.0"
+
+    def local_recipe(self, manifest, workspace):
+        return LocalRecipe(python="3.11", packages=[], copy_packages=[], requirements_files=[], command=[])
+
+
+class Plugin:
+    def racetrack_job_types(self, register, context):
+        register(JobType())
+
+    def validate_job_manifest(self, manifest, job_type):
+        if not (manifest.labels or {}).get("team"):
+            raise ValueError(f"{job_type} jobs need a 'team' label")
+"""
+
+
+def test_the_job_types_plugin_may_refuse_a_manifest_with_the_reason(
+    client: TestClient, auth: dict[str, str], bundles: Path
+) -> None:
+    upload(
+        client, auth, make_bundle(bundles, "strict-job-type", "1.0.0", plugin_py=VALIDATING_PLUGIN), "s.zip"
+    )
+    refused = client.post(
+        f"{API}/deploy", json={"manifest": manifest(name="adder", jobtype="strict:1.0.0")}, headers=auth
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"] == (
+        "invalid manifest according to job type rules: strict:1.0.0 jobs need a 'team' label"
+    )
+    accepted = deploy(client, auth, name="adder", jobtype="strict:1.0.0", labels={"team": "ml"})
+    assert accepted["status"] == "done", accepted

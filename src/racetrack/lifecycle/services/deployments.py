@@ -119,7 +119,7 @@ class DeploymentService:
         target = self._plugins.choose_target(
             manifest.infrastructure_target, self._settings.infrastructure_target
         )
-        self._plugins.resolve_job_type(manifest.jobtype)
+        self._plugins.validate_manifest(self._plugins.resolve_job_type(manifest.jobtype), manifest)
         name, version = manifest.name, manifest.version
         secrets = self._cipher.encrypt_text(json.dumps(secrets_payload(body)))
         with self._db.session() as session:
