@@ -18,7 +18,7 @@ PROMETHEUS = Path(__file__).parents[2] / "deploy" / "prometheus" / "prometheus.y
 
 
 def test_lifecycle_pub_and_jobs_answer_the_scrapes_prometheus_is_configured_for(
-    cli: Cli, server: Server
+    cli: Cli, server: Server, admin_token: str
 ) -> None:
     config = yaml.safe_load(PROMETHEUS.read_text())
     jobs = {scrape["job_name"]: scrape for scrape in config["scrape_configs"]}
@@ -29,15 +29,21 @@ def test_lifecycle_pub_and_jobs_answer_the_scrapes_prometheus_is_configured_for(
     assert sd_file.parts[-2:] == ("metrics", "sd_config_jobs.yaml")
 
     cli("deploy", str(SAMPLES / "python-class"), "--force")
+    job = httpx.get(
+        f"{server.remote}/api/v1/job/adder/latest", headers={"X-Racetrack-Auth": admin_token}
+    ).json()
+    replicas = sorted(job["replica_internal_names"] or [job["internal_name"]])
     discovered = server.data_dir / "plugin-bundles" / "metrics" / "sd_config_jobs.yaml"
-    deadline = time.monotonic() + 30  # written by the status loop (every 10 s)
+    deadline = time.monotonic() + 30  # rewritten by the status loop (every 10 s)
     while True:
         groups = yaml.safe_load(discovered.read_text()) if discovered.is_file() else []
-        adder = [g for g in groups or [] if g["labels"]["job_name"] == "adder"]
-        if adder:
+        listed = [sorted(g["targets"]) for g in groups or [] if g["labels"]["job_name"] == "adder"]
+        if replicas in listed:
             break
-        assert time.monotonic() < deadline, f"adder never listed in {discovered}"
+        assert time.monotonic() < deadline, (
+            f"adder's replicas {replicas} never listed in {discovered}: {groups}"
+        )
         time.sleep(0.5)
-    for target in adder[0]["targets"]:
+    for target in replicas:
         metrics = httpx.get(f"http://{target}{jobs['racetrack-jobs']['metrics_path']}")
         assert metrics.status_code == 200 and "# TYPE" in metrics.text
