@@ -16,6 +16,7 @@ import pytest
 
 from racetrack.pub import PubSettings, create_app
 from tests.integration.pub.pub_servers import (
+    DeadAddress,
     FakeLifecycle,
     JobReplica,
     PubFactory,
@@ -69,6 +70,14 @@ def second_job(_job_servers: list[tuple[JobReplica, ServerThread]]) -> JobReplic
     replica = _job_servers[1][0]
     replica.control.reset()
     return replica
+
+
+@pytest.fixture
+def dead() -> Iterator[str]:
+    """The address of a job that is gone: connections are refused."""
+    address = DeadAddress()
+    yield address.address
+    address.close()
 
 
 @pytest.fixture

@@ -59,9 +59,23 @@ class SaturatedListener:
 
 
 def unused_port() -> int:
-    """A port nothing listens on (connections to it are refused)."""
+    """A port nothing listens on now (another server may take it later: for a dead job's
+    address use :class:`DeadAddress`)."""
     with free_socket() as sock:
         return int(sock.getsockname()[1])
+
+
+class DeadAddress:
+    """``host:port`` that refuses connections for as long as this object is open: the port is
+    held by a bound socket that never listens, so no server started meanwhile can take it."""
+
+    def __init__(self) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # no SO_REUSEADDR: not shareable
+        self._sock.bind(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self._sock.getsockname()[1]}"
+
+    def close(self) -> None:
+        self._sock.close()
 
 
 class ServerThread:

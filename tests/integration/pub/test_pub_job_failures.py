@@ -12,7 +12,6 @@ from tests.integration.pub.pub_servers import (
     JobReplica,
     PubFactory,
     SaturatedListener,
-    unused_port,
 )
 
 TOKEN = "tok-admin"
@@ -26,8 +25,10 @@ def metric(base: str, name: str) -> float:
     raise AssertionError(f"metric {name} not exported")
 
 
-def test_dead_job_is_answered_bad_gateway_at_once(lifecycle: FakeLifecycle, pub: PubFactory) -> None:
-    lifecycle.add_job("adder", "0.0.2", [f"127.0.0.1:{unused_port()}"])
+def test_dead_job_is_answered_bad_gateway_at_once(
+    lifecycle: FakeLifecycle, pub: PubFactory, dead: str
+) -> None:
+    lifecycle.add_job("adder", "0.0.2", [dead])
     lifecycle.tokens[TOKEN] = "User admin"
     base = pub()
     started = time.monotonic()
@@ -64,9 +65,9 @@ def test_unroutable_job_is_answered_within_the_connect_timeout(
 
 
 def test_dead_replica_is_skipped_for_a_live_one(
-    lifecycle: FakeLifecycle, job: JobReplica, pub: PubFactory
+    lifecycle: FakeLifecycle, job: JobReplica, pub: PubFactory, dead: str
 ) -> None:
-    lifecycle.add_job("adder", "0.0.2", [f"127.0.0.1:{unused_port()}", job.address])
+    lifecycle.add_job("adder", "0.0.2", [dead, job.address])
     lifecycle.tokens[TOKEN] = "User admin"
     base = pub()
     statuses = [httpx.get(f"{base}/pub/job/adder/0.0.2/echo", headers=AUTH).status_code for _ in range(4)]
@@ -137,10 +138,10 @@ def test_streaming_longer_than_the_timeout_is_fine_while_data_flows(
 
 
 def test_moved_job_is_looked_up_again_when_its_cached_address_refuses(
-    lifecycle: FakeLifecycle, job: JobReplica, pub: PubFactory
+    lifecycle: FakeLifecycle, job: JobReplica, pub: PubFactory, dead: str
 ) -> None:
     """After a redeploy retires the cached replicas, the call reaches the new ones at once."""
-    lifecycle.add_job("adder", "0.0.2", [f"127.0.0.1:{unused_port()}"])
+    lifecycle.add_job("adder", "0.0.2", [dead])
     lifecycle.tokens[TOKEN] = "User admin"
     base = pub(cache_ttl_positive=60)
     assert httpx.get(f"{base}/pub/job/adder/0.0.2/echo", headers=AUTH).status_code == 502
@@ -151,9 +152,8 @@ def test_moved_job_is_looked_up_again_when_its_cached_address_refuses(
 
 
 def test_deleted_job_is_not_found_although_an_allowed_answer_was_cached(
-    lifecycle: FakeLifecycle, job: JobReplica, pub: PubFactory
+    lifecycle: FakeLifecycle, job: JobReplica, pub: PubFactory, dead: str
 ) -> None:
-    dead = f"127.0.0.1:{unused_port()}"
     lifecycle.add_job("adder", "0.0.2", [dead])
     lifecycle.tokens[TOKEN] = "User admin"
     base = pub(cache_ttl_positive=60)
