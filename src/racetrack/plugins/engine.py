@@ -301,19 +301,40 @@ class PluginEngine:
 
     def _restart_targets(self, old: dict[str, InfrastructureTarget]) -> None:
         """Stop the bundle targets that were replaced or removed; start the new ones."""
+        if not self._started:
+            return
         current = self._bundle_registry.targets
-        for name, target in old.items():
-            if current.get(name) is not target and self._started:
-                try:
-                    target.stop()
-                except Exception as e:
-                    logger.opt(exception=e).error("stopping infrastructure target failed", target=name)
-        for name, target in current.items():
-            if old.get(name) is not target and self._started:
-                try:
-                    target.start()
-                except Exception as e:
-                    logger.opt(exception=e).error("starting infrastructure target failed", target=name)
+        gone = [(name, t, "stop") for name, t in old.items() if current.get(name) is not t]
+        new = [(name, t, "start") for name, t in current.items() if old.get(name) is not t]
+        for name, target, action in gone + new:
+            try:
+                getattr(target, action)()
+            except Exception as e:
+                logger.opt(exception=e).error("infrastructure target failed to " + action, target=name)
+
+    def try_bundle(self, loaded: LoadedPlugin) -> None:
+        """Register what a freshly loaded bundle provides into a throwaway registry: the trial an
+        upload passes before it is stored.
+
+        Raises:
+            RacetrackError: a registry hook failed or registered something invalid.
+        """
+        registry = Registry()
+        adapter = bundle_adapter(loaded)
+        context = PluginContext(self.data_dir / loaded.key, {}, self._encrypt, self._decrypt)
+        for hook, add in (
+            ("racetrack_job_types", registry.add_job_type),
+            ("racetrack_infrastructure_targets", registry.add_target),
+        ):
+            function = getattr(adapter, hook, None)
+            if function is None:
+                continue
+            try:
+                function(register=lambda item, _add=add: _add(loaded.key, item), context=context)
+            except RacetrackError:
+                raise
+            except Exception as e:
+                raise RacetrackError(str(e) or type(e).__name__) from e
 
     def bundles(self) -> list[LoadedPlugin]:
         """The installed bundles in load order, failed ones included."""

@@ -213,3 +213,26 @@ def test_a_requirement_that_cannot_be_installed_fails_only_that_plugin(
 def test_removing_an_unknown_plugin_says_so(store: PluginStore) -> None:
     with pytest.raises(NotFoundError, match="plugin nope 1.0.0 is not installed"):
         store.remove("nope", "1.0.0")
+
+
+def test_a_bundles_target_is_started_and_its_predecessor_stopped_on_reload(
+    store: PluginStore, engine: Engine, tmp_path: Path
+) -> None:
+    source = """
+    from tests.unit.plugins.test_engine import FakeTarget
+
+    class Plugin:
+        def racetrack_infrastructure_targets(self, register, context):
+            register(FakeTarget("remote-docker"))
+    """
+    install(store, tmp_path, "remote-docker", "1.0.0", plugin_py=source)
+    plugins = engine()
+    plugins.start()
+    first = plugins.infrastructure_targets()["remote-docker"]
+    install(store, tmp_path / "again", "remote-docker", "1.1.0", plugin_py=source, replace=True)
+    assert plugins.reload_if_changed() is True
+    second = plugins.infrastructure_targets()["remote-docker"]
+    assert second is not first
+    assert (first.calls, second.calls) == (["start", "stop"], ["start"])  # type: ignore[attr-defined]
+    plugins.stop()
+    assert second.calls == ["start", "stop"]  # type: ignore[attr-defined]

@@ -24,10 +24,8 @@ from racetrack.lifecycle.services.audit import AuditEvent
 from racetrack.lifecycle.services.auth import Subject
 from racetrack.lifecycle.services.permissions import check_staff
 from racetrack.lifecycle.services.platform import plugin_url, plugin_version
-from racetrack.plugins.adapter import bundle_adapter
 from racetrack.plugins.bundles import LoadedPlugin, PluginStore, split_key
-from racetrack.plugins.engine import PluginEngine, Registry
-from racetrack.plugins.interfaces import PluginContext
+from racetrack.plugins.engine import PluginEngine
 
 
 @dataclass(frozen=True)
@@ -181,30 +179,12 @@ class PluginService:
             if loaded.error is not None:
                 raise InvalidInputError(f"plugin {label} failed to load: {loaded.error}")
             if loaded.instance is not None:
-                self._trial_register(loaded, label)
+                try:
+                    self._plugins.try_bundle(loaded)
+                except RacetrackError as e:
+                    raise InvalidInputError(f"plugin {label} failed to load: {e.message}") from e
         finally:
             shutil.rmtree(scratch.root, ignore_errors=True)
-
-    def _trial_register(self, loaded: LoadedPlugin, label: str) -> None:
-        registry = Registry()
-        adapter = bundle_adapter(loaded)
-        context = PluginContext(
-            data_dir=self._plugins.data_dir / loaded.key,
-            settings={},
-            encrypt=lambda b: b,
-            decrypt=lambda b: b,
-        )
-        try:
-            for hook, add in (
-                ("racetrack_job_types", registry.add_job_type),
-                ("racetrack_infrastructure_targets", registry.add_target),
-            ):
-                function = getattr(adapter, hook, None)
-                if function is not None:
-                    function(register=lambda item, _add=add: _add(loaded.key, item), context=context)
-        except Exception as e:
-            message = e.message if isinstance(e, RacetrackError) else str(e) or type(e).__name__
-            raise InvalidInputError(f"plugin {label} failed to load: {message}") from e
 
     def uninstall(self, subject: Subject, name: str, version: str) -> None:
         """Remove one version (a faulty one too).
